@@ -1,0 +1,76 @@
+/**
+ * The one catalogue of error codes. The core returns `{ code, message }` values; the runtime,
+ * CLI and platform throw `FanseedError` with the same codes. docs/errors.md lists every code
+ * (a test keeps the two in step).
+ */
+export const ERROR_CATALOGUE = {
+  BENCODE_TRUNCATED: 'The input ends in the middle of a value.',
+  BENCODE_UNEXPECTED_BYTE: 'A byte that cannot start or continue a value here.',
+  BENCODE_BAD_INTEGER: 'An integer that is empty, has leading zeros, is -0 or is too long.',
+  BENCODE_BAD_LENGTH: 'A string length prefix that is malformed or longer than the input.',
+  BENCODE_UNSORTED_KEYS: 'Dictionary keys out of byte order (not canonical).',
+  BENCODE_DUPLICATE_KEY: 'The same dictionary key twice.',
+  BENCODE_TOO_DEEP: 'Lists and dictionaries nested deeper than the limit.',
+  BENCODE_TOO_LARGE: 'The input, or one of its strings, is larger than the limit.',
+  BENCODE_TRAILING_DATA: 'Bytes after the end of the top-level value.',
+  BENCODE_UNENCODABLE: 'A value the encoder cannot represent (a float, undefined, ...).',
+  META_NOT_A_TORRENT: 'The input is not a bencoded dictionary with an info dictionary.',
+  META_MISSING_FIELD: 'A required metainfo field is absent.',
+  META_BAD_FIELD: 'A metainfo field has the wrong type or an invalid value.',
+  META_BAD_UTF8: 'A name or path is not valid UTF-8.',
+  META_PATH_ESCAPE:
+    'A file name or path that is empty, absolute, or would escape the download folder.',
+  META_BAD_PIECE_LENGTH: 'The piece length is not a power of two of at least 16 KiB.',
+  META_PIECE_COUNT_MISMATCH: 'The number of piece hashes does not match the total length.',
+  META_BAD_SIZE: 'A size that is negative, fractional or beyond the limit.',
+  META_TOO_MANY_FILES: 'More files than the limit.',
+  META_HYBRID_MISMATCH: 'The v1 and v2 parts of a hybrid torrent describe different files.',
+  META_BAD_PIECE_LAYER:
+    'A v2 piece layer is missing, misshapen, or does not hash to its pieces root.',
+  META_UNSUPPORTED_VERSION: 'A meta version this implementation does not know.',
+  MAGNET_BAD_URI: 'Not a magnet URI, or a malformed parameter in one.',
+  MAGNET_NO_HASH: 'A magnet URI without a btih or btmh exact topic.',
+  CREATE_NO_FILES: 'Nothing to put in the torrent (missing path or no files).',
+  CREATE_BAD_OPTION: 'An option to torrent creation is invalid.',
+  IO_NOT_FOUND: 'A file or folder does not exist.',
+  IO_FAILED: 'Reading or writing a file failed.',
+  IO_CHANGED: 'A file changed size while it was being read.',
+  CLI_USAGE: 'The command line is malformed.',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+/** An error as a value, returned by the pure core. */
+export interface ErrorValue {
+  readonly code: ErrorCode;
+  readonly message: string;
+  /** Byte offset in the input, for decoders. */
+  readonly offset?: number;
+}
+
+/** The base of every error thrown by fanseed. `code` is stable; `message` is for people. */
+export class FanseedError extends Error {
+  readonly code: ErrorCode;
+  readonly offset: number | undefined;
+
+  constructor(code: ErrorCode, message: string, options?: { offset?: number; cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'FanseedError';
+    this.code = code;
+    this.offset = options?.offset;
+  }
+
+  static from(value: ErrorValue): FanseedError {
+    return new FanseedError(
+      value.code,
+      value.message,
+      value.offset === undefined ? {} : { offset: value.offset },
+    );
+  }
+}
+
+/** Unwraps a core Result at an edge, throwing the typed error. */
+export const unwrap = <T>(result: { ok: true; value: T } | { ok: false; error: ErrorValue }): T => {
+  if (result.ok) return result.value;
+  throw FanseedError.from(result.error);
+};

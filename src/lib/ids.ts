@@ -1,0 +1,31 @@
+/** Branded identifiers: each is built only by the function that validates it. */
+import { fromHex, toHex } from './bytes.js';
+
+declare const brand: unique symbol;
+type Brand<T, B extends string> = T & { readonly [brand]: B };
+
+/** SHA-1 of a v1 info dictionary (BEP 3), 20 bytes. */
+export type InfoHashV1 = Brand<Uint8Array, 'InfoHashV1'>;
+/** SHA-256 of a v2 info dictionary (BEP 52), 32 bytes. */
+export type InfoHashV2 = Brand<Uint8Array, 'InfoHashV2'>;
+
+export const infoHashV1 = (bytes: Uint8Array): InfoHashV1 | undefined =>
+  bytes.length === 20 ? (bytes as InfoHashV1) : undefined;
+
+export const infoHashV2 = (bytes: Uint8Array): InfoHashV2 | undefined =>
+  bytes.length === 32 ? (bytes as InfoHashV2) : undefined;
+
+export const infoHashV1FromHex = (hex: string): InfoHashV1 | undefined => {
+  const b = fromHex(hex);
+  return b === undefined ? undefined : infoHashV1(b);
+};
+
+export const infoHashV2FromHex = (hex: string): InfoHashV2 | undefined => {
+  const b = fromHex(hex);
+  return b === undefined ? undefined : infoHashV2(b);
+};
+
+/** The 20-byte truncation of a v2 info-hash used in handshakes and trackers (BEP 52). */
+export const truncatedV2 = (hash: InfoHashV2): Uint8Array => hash.subarray(0, 20);
+
+export const hashHex = (hash: InfoHashV1 | InfoHashV2): string => toHex(hash);

@@ -41,7 +41,12 @@ const writeBytes = (sink: Sink, bytes: Uint8Array): void => {
 const dictEntries = (value: BEncodable): Array<[string, BEncodable]> => {
   const entries: Array<[string, BEncodable]> = [];
   if (value instanceof Map) {
-    for (const [k, v] of value as ReadonlyMap<string, BEncodable>) entries.push([k, v]);
+    for (const [k, v] of value as ReadonlyMap<string, BEncodable>) {
+      // Map keys are binary strings (one char per byte); a char above 0xff would be truncated
+      // by binaryToBytes into a wrong, possibly duplicate or unsorted, key.
+      if (/[\u0100-\uffff]/.test(k)) throw new Unencodable('dictionary key is not a binary string');
+      entries.push([k, v]);
+    }
   } else {
     // Plain objects: keys are text, encoded as UTF-8; undefined members are left out.
     for (const [k, v] of Object.entries(value as Record<string, BEncodable | undefined>)) {

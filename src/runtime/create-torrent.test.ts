@@ -141,7 +141,10 @@ describe('createTorrent', () => {
     let total = 0;
     await createTorrent(join(dir, 'show'), {
       pieceLength: KIB16,
-      onProgress: (d, t) => ((last = d), (total = t)),
+      onProgress: (d, t) => {
+        last = d;
+        total = t;
+      },
     });
     assert.equal(last, total);
     assert.equal(

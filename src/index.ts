@@ -1,0 +1,13 @@
+/** fanseed's public library API. */
+export { decode, decodePrefix, encode, rawBytes } from './core/bencode/index.js';
+export type { BDict, BEncodable, BencodeLimits, BList, BValue } from './core/bencode/types.js';
+export { buildMagnet, type MagnetLink, parseMagnet } from './core/metainfo/magnet.js';
+export type { Metainfo, TorrentFile, TorrentVersion } from './core/metainfo/types.js';
+export { ERROR_CATALOGUE, type ErrorCode, FanseedError } from './lib/errors.js';
+export type { InfoHashV1, InfoHashV2 } from './lib/ids.js';
+export {
+  type CreatedTorrent,
+  type CreateTorrentOptions,
+  createTorrent,
+} from './runtime/create-torrent.js';
+export { loadTorrentSource, readTorrentFile, type TorrentSource } from './runtime/read-torrent.js';

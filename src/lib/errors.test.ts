@@ -7,7 +7,7 @@ describe('error catalogue', () => {
   it('is documented code by code in docs/errors.md', () => {
     // dist/src/lib -> repository root
     const doc = readFileSync(new URL('../../../docs/errors.md', import.meta.url), 'utf8');
-    const documented = new Set([...doc.matchAll(/^\| `([A-Z0-9_]+)` \|/gm)].map((m) => m[1]));
+    const documented = new Set([...doc.matchAll(/^\|\s*`([A-Z0-9_]+)`\s*\|/gm)].map((m) => m[1]));
     assert.deepEqual([...documented].sort(), Object.keys(ERROR_CATALOGUE).sort());
   });
 

@@ -91,6 +91,23 @@ describe('createTorrent', () => {
     assert.equal(m.pieceLayers.size, withLayers.length);
   });
 
+  it('does not pad the last data file of a hybrid when only empty files follow it', async () => {
+    // A padding entry there would make the last v1 piece longer than the data hashed into it.
+    await mkdir(join(dir, 'tail'));
+    const data = pseudoRandomBytes(17_000, 5);
+    await writeFile(join(dir, 'tail', 'a.bin'), data);
+    await writeFile(join(dir, 'tail', 'b.txt'), '');
+    const m = load(
+      (await createTorrent(join(dir, 'tail'), { format: 'hybrid', pieceLength: KIB16 })).torrent,
+    );
+    assert.deepEqual(
+      m.files.map((f) => f.path.join('/')),
+      ['a.bin', 'b.txt'],
+    );
+    const last = createHash('sha1').update(data.subarray(KIB16)).digest('hex');
+    assert.equal(toHex((m.pieces as Uint8Array).subarray(20, 40)), last);
+  });
+
   it('creates the same v2 info-hash as a hybrid of the same files has in its v2 part', async () => {
     const v2 = load(
       (await createTorrent(join(dir, 'show'), { format: 'v2', pieceLength: KIB16 })).torrent,

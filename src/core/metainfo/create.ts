@@ -175,8 +175,9 @@ const v1Files = (plan: CreatePlan): BEncodable[] => {
     if (layout.kind !== 'aligned' || next === undefined) return;
     const end = (layout.files[i]?.offset ?? 0) + file.length;
     const gap = next.offset - end;
-    // BEP 47 padding file up to the next piece boundary.
-    if (gap > 0 && file.length > 0)
+    // BEP 47 padding file up to the next piece boundary, only where data follows: the
+    // hashed stream ends with the last non-empty file (trailing empty files add no padding).
+    if (gap > 0 && file.length > 0 && end < layout.streamLength)
       out.push({ attr: 'p', length: gap, path: ['.pad', String(gap)] });
   });
   return out;

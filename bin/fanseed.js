@@ -1,4 +1,9 @@
 #!/usr/bin/env node
-import { main } from '../dist/src/cli/main.js';
-
-process.exitCode = await main(process.argv.slice(2));
+const argv = process.argv.slice(2);
+if (argv[0] === 'create' && !argv.includes('--help') && !argv.includes('-h')) {
+  // Hash workers take a while to boot: let them start while the CLI loads and walks the files.
+  const { prestartHashWorkers } = await import('../dist/src/runtime/hash/hash-pool.js');
+  prestartHashWorkers();
+}
+const { main } = await import('../dist/src/cli/main.js');
+process.exitCode = await main(argv);

@@ -1,11 +1,11 @@
 import { rename, stat, writeFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
-import { SingleBar } from 'cli-progress';
 import { type Command, Option } from 'commander';
+import { parseTorrent } from '../core/metainfo/parse.js';
 import type { TorrentVersion } from '../core/metainfo/types.js';
-import { FanseedError } from '../lib/errors.js';
+import { FanseedError, unwrap } from '../lib/errors.js';
 import { createTorrent } from '../runtime/create-torrent.js';
-import { readTorrentFile } from '../runtime/read-torrent.js';
+import { nodeHash } from '../runtime/node-hash.js';
 import { formatBytes, parseByteSize } from './format.js';
 import type { CliIo } from './output.js';
 import { CREATED_BY } from './version.js';
@@ -35,10 +35,15 @@ const exists = async (path: string): Promise<boolean> =>
     () => false,
   );
 
-const progressBar = (
-  io: CliIo,
-): { update: (done: number, total: number) => void; stop: () => void } => {
+interface Progress {
+  update: (done: number, total: number) => void;
+  stop: () => void;
+}
+
+const progressBar = async (io: CliIo): Promise<Progress> => {
   if (!io.isTty) return { update: () => {}, stop: () => {} };
+  // Loaded only for a terminal: scripts and pipes do not pay for it.
+  const { SingleBar } = await import('cli-progress');
   const bar = new SingleBar({
     format: 'hashing [{bar}] {percentage}% {done} of {size} {speed}',
     stream: process.stderr,
@@ -82,7 +87,7 @@ const run = async (path: string, flags: CreateFlags, io: CliIo): Promise<void> =
       `${output} exists already (use --force to replace it)`,
     );
   }
-  const bar = progressBar(io);
+  const bar = await progressBar(io);
   let created: Awaited<ReturnType<typeof createTorrent>>;
   try {
     created = await createTorrent(path, {
@@ -93,6 +98,7 @@ const run = async (path: string, flags: CreateFlags, io: CliIo): Promise<void> =
       createdBy: CREATED_BY,
       ...(pieceLength === undefined ? {} : { pieceLength }),
       ...(threads === undefined ? {} : { threads }),
+      mainThread: true,
       ...(flags.comment === undefined ? {} : { comment: flags.comment }),
       ...(flags.date ? { creationDate: Math.floor(Date.now() / 1000) } : {}),
       onProgress: bar.update,
@@ -104,7 +110,7 @@ const run = async (path: string, flags: CreateFlags, io: CliIo): Promise<void> =
   const temporary = `${output}.${process.pid}.part`;
   await writeFile(temporary, created.torrent);
   await rename(temporary, output);
-  const meta = await readTorrentFile(output);
+  const meta = unwrap(parseTorrent(created.torrent, nodeHash));
   const hashes = [
     meta.infoHashV1 && `v1 ${Buffer.from(meta.infoHashV1).toString('hex')}`,
     meta.infoHashV2 && `v2 ${Buffer.from(meta.infoHashV2).toString('hex')}`,

@@ -13,8 +13,10 @@ import { hashPieces } from './hash/hash-pool.js';
 import { nodeHash } from './node-hash.js';
 
 export interface CreateTorrentOptions extends CreateOptions {
-  /** Worker threads for hashing (default: one per core). */
+  /** Threads hashing (default: one per core). */
   readonly threads?: number;
+  /** Hash on the calling thread too (see HashPoolOptions.mainThread). */
+  readonly mainThread?: boolean;
   /** Progress: bytes hashed so far and the total. */
   readonly onProgress?: (done: number, total: number) => void;
 }
@@ -95,6 +97,7 @@ export const createTorrent = async (
     { paths, layout: plan.layout, needV1: plan.needV1, needV2: plan.needV2 },
     {
       ...(options.threads === undefined ? {} : { threads: options.threads }),
+      mainThread: options.mainThread === true,
       onProgress: (done) => options.onProgress?.(done, total),
     },
   );

@@ -13,11 +13,18 @@ export const isPowerOfTwo = (n: number): boolean => n > 0 && Number.isInteger(Ma
 
 export const nextPowerOfTwo = (n: number): number => (n <= 1 ? 1 : 2 ** Math.ceil(Math.log2(n)));
 
+// Pads depend only on the hash function: computed once per function, grown on demand.
+const padCache = new WeakMap<HashPort['sha256'], Uint8Array[]>();
+
 /** pads[h] is the root of a subtree of 2^h zero leaves. */
-export const padHashes = (sha256: HashPort['sha256'], height: number): Uint8Array[] => {
-  const pads: Uint8Array[] = [ZERO_LEAF];
-  for (let h = 1; h <= height; h++) {
-    const below = pads[h - 1] as Uint8Array;
+export const padHashes = (sha256: HashPort['sha256'], height: number): readonly Uint8Array[] => {
+  let pads = padCache.get(sha256);
+  if (pads === undefined) {
+    pads = [ZERO_LEAF];
+    padCache.set(sha256, pads);
+  }
+  while (pads.length <= height) {
+    const below = pads[pads.length - 1] as Uint8Array;
     pads.push(sha256(concatBytes([below, below])));
   }
   return pads;
@@ -54,6 +61,15 @@ export const merkleRoot = (
   }
   return current[0] as Uint8Array;
 };
+
+/**
+ * Leaf width of the merkle subtree of one piece of a file: a piece's worth of blocks, except
+ * that a file of one piece or less has a tree only as wide as its own blocks (BEP 52).
+ */
+export const pieceTreeWidth = (pieceLength: number, fileLength: number): number =>
+  fileLength <= pieceLength
+    ? nextPowerOfTwo(Math.ceil(fileLength / BLOCK_SIZE))
+    : pieceLength / BLOCK_SIZE;
 
 /** Splits a piece layer (concatenated 32-byte hashes) into its hashes. */
 export const splitHashes = (layer: Uint8Array): Uint8Array[] => {

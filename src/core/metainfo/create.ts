@@ -68,15 +68,6 @@ const comparePaths = (a: CreateFile, b: CreateFile): number => {
   return a.path.length - b.path.length;
 };
 
-/** Leaf width of the merkle tree a worker builds for piece `index` of the aligned layout. */
-export const v2LeafWidth = (layout: Layout, fileLength: number): number => {
-  const blocksPerPiece = layout.pieceLength / BLOCK_SIZE;
-  // A file of one piece or less has a tree only as wide as its own blocks (BEP 52).
-  return fileLength <= layout.pieceLength
-    ? nextPowerOfTwo(Math.ceil(fileLength / BLOCK_SIZE))
-    : blocksPerPiece;
-};
-
 export const planTorrent = (
   name: string,
   singleFile: boolean,

@@ -5,7 +5,7 @@ import type { HashPort } from '../../lib/hash-port.js';
 import { type InfoHashV1, type InfoHashV2, infoHashV1, infoHashV2 } from '../../lib/ids.js';
 import { err, ok, type Result } from '../../lib/result.js';
 import { decode, rawBytes } from '../bencode/decode.js';
-import { type BDict, type BencodeLimits, isDict } from '../bencode/types.js';
+import { type BDict, type BencodeLimits, type BValue, isDict } from '../bencode/types.js';
 import { checkPieceLayer, isPowerOfTwo } from '../merkle/merkle.js';
 import {
   asBytes,
@@ -231,35 +231,46 @@ const guarded = (run: () => Metainfo): Result<Metainfo, ErrorValue> => {
   }
 };
 
+const notATorrent = (message: string): Result<never, ErrorValue> =>
+  err({ code: 'META_NOT_A_TORRENT', message });
+
+/** Decodes, finds the info dictionary (and the top level, if any), parses. */
+const parseWith = (
+  bytes: Uint8Array,
+  hash: HashPort,
+  options: ParseOptions,
+  locate: (root: BValue) => Result<{ info: BDict; top: BDict | undefined }, ErrorValue>,
+): Result<Metainfo, ErrorValue> => {
+  const decoded = decode(bytes, options.bencode);
+  if (!decoded.ok) return decoded;
+  const found = locate(decoded.value);
+  if (!found.ok) return found;
+  const { info, top } = found.value;
+  const limits = { ...DEFAULT_METAINFO_LIMITS, ...options.limits };
+  return guarded(() => parseWhole(info, rawBytes(info) as Uint8Array, top, hash, limits));
+};
+
 /** Parses a whole .torrent file. */
 export const parseTorrent = (
   bytes: Uint8Array,
   hash: HashPort,
   options: ParseOptions = {},
-): Result<Metainfo, ErrorValue> => {
-  const decoded = decode(bytes, options.bencode);
-  if (!decoded.ok) return decoded;
-  const top = decoded.value;
-  if (!isDict(top))
-    return err({ code: 'META_NOT_A_TORRENT', message: 'the file is not a bencoded dictionary' });
-  const info = top.get('info');
-  if (!isDict(info))
-    return err({ code: 'META_NOT_A_TORRENT', message: 'the file has no info dictionary' });
-  const limits = { ...DEFAULT_METAINFO_LIMITS, ...options.limits };
-  return guarded(() => parseWhole(info, rawBytes(info) as Uint8Array, top, hash, limits));
-};
+): Result<Metainfo, ErrorValue> =>
+  parseWith(bytes, hash, options, (top) => {
+    if (!isDict(top)) return notATorrent('the file is not a bencoded dictionary');
+    const info = top.get('info');
+    if (!isDict(info)) return notATorrent('the file has no info dictionary');
+    return ok({ info, top });
+  });
 
 /** Parses a bare info dictionary, as received from peers for a magnet link (BEP 9). */
 export const parseInfoDict = (
   bytes: Uint8Array,
   hash: HashPort,
   options: ParseOptions = {},
-): Result<Metainfo, ErrorValue> => {
-  const decoded = decode(bytes, options.bencode);
-  if (!decoded.ok) return decoded;
-  const info = decoded.value;
-  if (!isDict(info))
-    return err({ code: 'META_NOT_A_TORRENT', message: 'the info is not a bencoded dictionary' });
-  const limits = { ...DEFAULT_METAINFO_LIMITS, ...options.limits };
-  return guarded(() => parseWhole(info, bytes, undefined, hash, limits));
-};
+): Result<Metainfo, ErrorValue> =>
+  parseWith(bytes, hash, options, (info) =>
+    isDict(info)
+      ? ok({ info, top: undefined })
+      : notATorrent('the info is not a bencoded dictionary'),
+  );

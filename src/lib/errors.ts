@@ -37,7 +37,8 @@ export const ERROR_CATALOGUE = {
   WIRE_UNKNOWN_MESSAGE: 'A message id this implementation does not know.',
   WIRE_BAD_MESSAGE: 'A message with invalid contents (index out of range, spare bits set, ...).',
   WIRE_BAD_EXTENSION: 'A malformed extension-protocol (BEP 10) message.',
-  WIRE_BAD_METADATA: 'Metadata from peers that is malformed, too large, or does not match the info-hash.',
+  WIRE_BAD_METADATA:
+    'Metadata from peers that is malformed, too large, or does not match the info-hash.',
   // Tracker protocol (BEP 3, 7, 15, 23, 41, 48).
   TRACKER_BAD_REQUEST: 'A tracker request that is malformed or missing a required parameter.',
   TRACKER_BAD_RESPONSE: 'A tracker response that is malformed.',

@@ -1,0 +1,54 @@
+/**
+ * Piece and block arithmetic for downloading: how many bytes each piece holds (its file data;
+ * padding zeros at the end of a piece are never requested, BEP 47), 16 KiB blocks within it.
+ */
+import { BLOCK_SIZE } from '../merkle/merkle.js';
+import { type Layout, pieceSpans } from './layout.js';
+
+export interface BlockRef {
+  readonly piece: number;
+  readonly offset: number;
+  readonly length: number;
+}
+
+export class PieceGeometry {
+  private readonly sizes: Uint32Array;
+
+  private constructor(
+    readonly pieceCount: number,
+    readonly pieceLength: number,
+    sizes: Uint32Array,
+  ) {
+    this.sizes = sizes;
+  }
+
+  static fromLayout(layout: Layout): PieceGeometry {
+    const sizes = new Uint32Array(layout.pieceCount);
+    for (let i = 0; i < layout.pieceCount; i++) sizes[i] = pieceSpans(layout, i).dataLength;
+    return new PieceGeometry(layout.pieceCount, layout.pieceLength, sizes);
+  }
+
+  /** Bytes of data in a piece (what is requested and written). */
+  pieceSize(piece: number): number {
+    return this.sizes[piece] ?? 0;
+  }
+
+  blocksInPiece(piece: number): number {
+    return Math.ceil(this.pieceSize(piece) / BLOCK_SIZE);
+  }
+
+  block(piece: number, block: number): BlockRef {
+    const offset = block * BLOCK_SIZE;
+    return { piece, offset, length: Math.min(BLOCK_SIZE, this.pieceSize(piece) - offset) };
+  }
+
+  /** The block index a (piece, offset, length) names, or undefined if it is not exactly a block. */
+  blockIndex(ref: BlockRef): number | undefined {
+    if (!Number.isInteger(ref.piece) || ref.piece < 0 || ref.piece >= this.pieceCount)
+      return undefined;
+    if (!Number.isInteger(ref.offset) || ref.offset % BLOCK_SIZE !== 0) return undefined;
+    const block = ref.offset / BLOCK_SIZE;
+    if (block >= this.blocksInPiece(ref.piece)) return undefined;
+    return this.block(ref.piece, block).length === ref.length ? block : undefined;
+  }
+}

@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { alignedLayout, contiguousLayout, filePieceRange, pieceSpans } from './layout.js';
+import {
+  alignedLayout,
+  contiguousLayout,
+  filePieceRange,
+  pieceSpans,
+  rangeSpans,
+} from './layout.js';
 
 describe('contiguous layout (v1)', () => {
   const layout = contiguousLayout([10, 0, 25, 5], 16);
@@ -56,5 +62,19 @@ describe('aligned layout (v2, hybrid)', () => {
       zeroPad: 0,
     });
     assert.equal(pieceSpans(alignedLayout([10, 0, 40, 3], 16, true), 4).zeroPad, 13);
+  });
+});
+
+describe('rangeSpans', () => {
+  it('maps a block inside a piece onto the files it crosses', () => {
+    const layout = contiguousLayout([10, 0, 25, 5], 16);
+    assert.deepEqual(rangeSpans(layout, 0, 8, 6), [
+      { file: 0, fileOffset: 8, length: 2 },
+      { file: 2, fileOffset: 0, length: 4 },
+    ]);
+    assert.deepEqual(rangeSpans(layout, 2, 1, 7), [
+      { file: 2, fileOffset: 23, length: 2 },
+      { file: 3, fileOffset: 0, length: 5 },
+    ]);
   });
 });

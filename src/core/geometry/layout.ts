@@ -116,6 +116,30 @@ export const pieceSpans = (layout: Layout, index: number): PieceSpans => {
   return { spans, dataLength, zeroPad: end - start - dataLength };
 };
 
+/** The file ranges that hold bytes [offset, offset + length) of piece `index` (no padding). */
+export const rangeSpans = (
+  layout: Layout,
+  index: number,
+  offset: number,
+  length: number,
+): Span[] => {
+  const out: Span[] = [];
+  let skip = offset;
+  let want = length;
+  for (const span of pieceSpans(layout, index).spans) {
+    if (want === 0) break;
+    if (skip >= span.length) {
+      skip -= span.length;
+      continue;
+    }
+    const take = Math.min(span.length - skip, want);
+    out.push({ file: span.file, fileOffset: span.fileOffset + skip, length: take });
+    want -= take;
+    skip = 0;
+  }
+  return out;
+};
+
 /** First piece of each file and how many pieces it touches. */
 export const filePieceRange = (layout: Layout, file: number): { first: number; count: number } => {
   const f = layout.files[file] as FileExtent;

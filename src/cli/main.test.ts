@@ -122,3 +122,20 @@ describe('fanseed CLI', () => {
     assert.match(debug.err, /BENCODE_TRUNCATED/);
   });
 });
+
+describe('fanseed verify', () => {
+  it('exits 0 when every piece is good and 1 naming the damage otherwise', async () => {
+    const torrent = join(dir, 'verify.torrent');
+    assert.equal((await run('create', join(dir, 'pilot.mkv'), '-o', torrent, '-l', '16K')).code, 0);
+    const good = await run('verify', torrent, '-p', dir, '--json');
+    assert.equal(good.code, 0, good.err);
+    const j = JSON.parse(good.out) as { complete: boolean; good: number; pieces: number };
+    assert.equal(j.complete, true);
+    assert.equal(j.good, j.pieces);
+    const elsewhere = await run('verify', torrent, '-p', join(dir, 'nowhere'));
+    assert.equal(elsewhere.code, 1);
+    assert.match(elsewhere.out, /0 of 7 pieces good/);
+    assert.match(elsewhere.out, /MISSING/);
+    assert.match(elsewhere.err, /7 of 7 pieces are missing or damaged/);
+  });
+});

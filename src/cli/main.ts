@@ -4,6 +4,7 @@ import { FanseedError } from '../lib/errors.js';
 import { registerCreate } from './create.js';
 import { registerInfo } from './info.js';
 import { type CliIo, processIo } from './output.js';
+import { registerVerify } from './verify.js';
 import { VERSION } from './version.js';
 
 /** Exit codes: 0 success, 1 failure, 2 usage error. */
@@ -21,6 +22,7 @@ export const buildProgram = (io: CliIo): Command => {
     .configureOutput({ writeOut: io.out, writeErr: io.err });
   registerCreate(program, io);
   registerInfo(program, io);
+  registerVerify(program, io);
   return program;
 };
 

@@ -22,9 +22,17 @@ export class PieceGeometry {
     this.sizes = sizes;
   }
 
-  static fromLayout(layout: Layout): PieceGeometry {
+  /**
+   * Piece sizes from a layout; `pad` flags padding files, whose bytes are left out. Padding
+   * only ever ends a piece (BEP 47), so a piece's data is one prefix of it.
+   */
+  static fromLayout(layout: Layout, pad: readonly boolean[] = []): PieceGeometry {
     const sizes = new Uint32Array(layout.pieceCount);
-    for (let i = 0; i < layout.pieceCount; i++) sizes[i] = pieceSpans(layout, i).dataLength;
+    for (let i = 0; i < layout.pieceCount; i++) {
+      let size = 0;
+      for (const span of pieceSpans(layout, i).spans) if (!pad[span.file]) size += span.length;
+      sizes[i] = size;
+    }
     return new PieceGeometry(layout.pieceCount, layout.pieceLength, sizes);
   }
 

@@ -1,8 +1,29 @@
 /** Branded identifiers: each is built only by the function that validates it. */
 import { fromHex, toHex } from './bytes.js';
+import type { Rng } from './ports.js';
 
 declare const brand: unique symbol;
 type Brand<T, B extends string> = T & { readonly [brand]: B };
+
+/** A 20-byte peer id (BEP 3). */
+export type PeerId = Brand<Uint8Array, 'PeerId'>;
+
+export const peerId = (bytes: Uint8Array): PeerId | undefined =>
+  bytes.length === 20 ? (bytes as PeerId) : undefined;
+
+/** Azureus-style client prefix (BEP 20): fanseed, version 0.0.0.1. */
+export const PEER_ID_PREFIX = '-FS0001-';
+const PEER_ID_CHARS = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+
+/** A fresh peer id: the client prefix and 12 random alphanumerics. */
+export const makePeerId = (rng: Rng): PeerId => {
+  const out = new Uint8Array(20);
+  for (let i = 0; i < PEER_ID_PREFIX.length; i++) out[i] = PEER_ID_PREFIX.charCodeAt(i);
+  for (let i = PEER_ID_PREFIX.length; i < 20; i++) {
+    out[i] = PEER_ID_CHARS.charCodeAt(Math.floor(rng.next() * PEER_ID_CHARS.length));
+  }
+  return out as PeerId;
+};
 
 /** SHA-1 of a v1 info dictionary (BEP 3), 20 bytes. */
 export type InfoHashV1 = Brand<Uint8Array, 'InfoHashV1'>;

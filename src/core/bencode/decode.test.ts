@@ -488,3 +488,19 @@ describe('rawBytes', () => {
     assert.equal(rawBytes([]), undefined);
   });
 });
+
+describe('decode with requireSortedKeys off (peer messages)', () => {
+  it('accepts keys out of order but still refuses a key twice', () => {
+    const unsorted = new TextEncoder().encode('d1:bi1e1:ai2ee');
+    const r = decode(unsorted, { requireSortedKeys: false });
+    assert.ok(r.ok);
+    const again = decode(new TextEncoder().encode('d1:bi1e1:ai2e1:bi3ee'), {
+      requireSortedKeys: false,
+    });
+    assert.equal(again.ok ? undefined : again.error.code, 'BENCODE_DUPLICATE_KEY');
+    assert.equal(
+      (decode(unsorted) as { ok: false; error: { code: string } }).error.code,
+      'BENCODE_UNSORTED_KEYS',
+    );
+  });
+});

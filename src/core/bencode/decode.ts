@@ -112,7 +112,13 @@ class Decoder {
     const key = bytesToBinary(this.readString());
     if (frame.lastKey !== undefined) {
       if (key === frame.lastKey) fail('BENCODE_DUPLICATE_KEY', 'duplicate dictionary key', at);
-      if (key < frame.lastKey) fail('BENCODE_UNSORTED_KEYS', 'dictionary keys not sorted', at);
+      if (key < frame.lastKey && this.limits.requireSortedKeys) {
+        fail('BENCODE_UNSORTED_KEYS', 'dictionary keys not sorted', at);
+      }
+      // Keys out of order may be tolerated, a key seen before never is.
+      if (!this.limits.requireSortedKeys && frame.value.has(key)) {
+        fail('BENCODE_DUPLICATE_KEY', 'duplicate dictionary key', at);
+      }
     }
     frame.key = key;
   }

@@ -26,6 +26,11 @@ export interface BencodeLimits {
   readonly maxString: number;
   /** Most digits in an integer (beyond 15 they become BigInt). */
   readonly maxIntegerDigits: number;
+  /**
+   * Refuse dictionaries whose keys are out of order (canonical form). On for .torrent files;
+   * off for peer messages, where some clients do not sort and nothing is hashed.
+   */
+  readonly requireSortedKeys: boolean;
 }
 
 export const DEFAULT_BENCODE_LIMITS: BencodeLimits = {
@@ -33,6 +38,7 @@ export const DEFAULT_BENCODE_LIMITS: BencodeLimits = {
   maxInput: 64 * 1024 * 1024,
   maxString: 64 * 1024 * 1024,
   maxIntegerDigits: 64,
+  requireSortedKeys: true,
 };
 
 export const isDict = (v: BValue | undefined): v is BDict => v instanceof Map;

@@ -17,6 +17,8 @@ export class PieceGeometry {
   private constructor(
     readonly pieceCount: number,
     readonly pieceLength: number,
+    /** Length of the piece stream (v1 and hybrid: padding included). */
+    readonly totalLength: number,
     sizes: Uint32Array,
   ) {
     this.sizes = sizes;
@@ -33,7 +35,7 @@ export class PieceGeometry {
       for (const span of pieceSpans(layout, i).spans) if (!pad[span.file]) size += span.length;
       sizes[i] = size;
     }
-    return new PieceGeometry(layout.pieceCount, layout.pieceLength, sizes);
+    return new PieceGeometry(layout.pieceCount, layout.pieceLength, layout.streamLength, sizes);
   }
 
   /** Bytes of data in a piece (what is requested and written). */

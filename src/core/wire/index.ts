@@ -1,0 +1,63 @@
+export {
+  decodeExtendedHandshake,
+  EXTENDED_HANDSHAKE_ID,
+  type ExtendedHandshake,
+  type ExtendedRoute,
+  type ExtensionMap,
+  encodeExtendedHandshake,
+  localExtensions,
+  MAX_EXTENSION_NAME,
+  MAX_EXTENSIONS,
+  mergeExtensions,
+  remoteIdFor,
+  routeIncoming,
+  UT_METADATA,
+  UT_PEX,
+} from './extension.js';
+export {
+  decodeHandshake,
+  encodeHandshake,
+  flagsFromReserved,
+  HANDSHAKE_LENGTH,
+  type Handshake,
+  type HandshakeFlags,
+  type HandshakeProgress,
+  type HandshakeRead,
+  HandshakeReader,
+  matchInfoHash,
+  type PeerId,
+  PROTOCOL,
+  peerId,
+  reservedFromFlags,
+} from './handshake.js';
+export {
+  type BlockRef,
+  encodeMessage,
+  encodePieceHeader,
+  type HashRange,
+  MESSAGE_ID,
+  type MessageKind,
+  type MessageOf,
+  type PeerMessage,
+} from './messages.js';
+export { MessageReader, MIN_MESSAGE_LIMIT, type ReaderLimits, readerLimitsFor } from './reader.js';
+export {
+  type AcceptOutcome,
+  type AssemblerOptions,
+  DEFAULT_MAX_METADATA_SIZE,
+  decodeMetadataMessage,
+  encodeMetadataMessage,
+  METADATA_PIECE_SIZE,
+  MetadataAssembler,
+  type MetadataData,
+  type MetadataMessage,
+  metadataPiece,
+  metadataPieceCount,
+} from './ut-metadata.js';
+export {
+  MAX_HASH_RANGE,
+  pieceSizeOf,
+  type ValidPeerMessage,
+  validateMessage,
+  type WireGeometry,
+} from './validate.js';

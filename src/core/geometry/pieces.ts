@@ -5,9 +5,10 @@
 import { BLOCK_SIZE } from '../merkle/merkle.js';
 import { type Layout, pieceSpans } from './layout.js';
 
+/** A block of a piece, as named by request, cancel and reject (BEP 3, BEP 6). */
 export interface BlockRef {
-  readonly piece: number;
-  readonly offset: number;
+  readonly index: number;
+  readonly begin: number;
   readonly length: number;
 }
 
@@ -48,17 +49,17 @@ export class PieceGeometry {
   }
 
   block(piece: number, block: number): BlockRef {
-    const offset = block * BLOCK_SIZE;
-    return { piece, offset, length: Math.min(BLOCK_SIZE, this.pieceSize(piece) - offset) };
+    const begin = block * BLOCK_SIZE;
+    return { index: piece, begin, length: Math.min(BLOCK_SIZE, this.pieceSize(piece) - begin) };
   }
 
   /** The block index a (piece, offset, length) names, or undefined if it is not exactly a block. */
   blockIndex(ref: BlockRef): number | undefined {
-    if (!Number.isInteger(ref.piece) || ref.piece < 0 || ref.piece >= this.pieceCount)
+    if (!Number.isInteger(ref.index) || ref.index < 0 || ref.index >= this.pieceCount)
       return undefined;
-    if (!Number.isInteger(ref.offset) || ref.offset % BLOCK_SIZE !== 0) return undefined;
-    const block = ref.offset / BLOCK_SIZE;
-    if (block >= this.blocksInPiece(ref.piece)) return undefined;
-    return this.block(ref.piece, block).length === ref.length ? block : undefined;
+    if (!Number.isInteger(ref.begin) || ref.begin % BLOCK_SIZE !== 0) return undefined;
+    const block = ref.begin / BLOCK_SIZE;
+    if (block >= this.blocksInPiece(ref.index)) return undefined;
+    return this.block(ref.index, block).length === ref.length ? block : undefined;
   }
 }

@@ -24,14 +24,14 @@ describe('PiecePicker', () => {
     picker.addPeer(bits(4, [0, 1, 3]));
     picker.addPeer(bits(4, [0, 3]));
     const [first] = picker.pick(1, 'all', 1);
-    assert.equal(first?.piece, 2);
+    assert.equal(first?.index, 2);
   });
 
   it('spreads peers over equally rare pieces at random', () => {
     const seen = new Set<number>();
     for (let seed = 1; seed <= 20; seed++) {
       const picker = new PiecePicker(geometry(8), seededRng(seed));
-      seen.add(picker.pick(1, 'all', 1)[0]?.piece ?? -1);
+      seen.add(picker.pick(1, 'all', 1)[0]?.index ?? -1);
     }
     assert.ok(seen.size >= 4, `only pieces ${[...seen]} were chosen`);
   });
@@ -40,9 +40,9 @@ describe('PiecePicker', () => {
     const picker = new PiecePicker(geometry(4, 4), seededRng(2));
     const a = picker.pick(1, 'all', 2);
     const b = picker.pick(1, 'all', 2);
-    assert.equal(a[0]?.piece, b[0]?.piece);
+    assert.equal(a[0]?.index, b[0]?.index);
     assert.deepEqual(
-      [...a, ...b].map((r) => r.offset),
+      [...a, ...b].map((r) => r.begin),
       [0, KIB16, 2 * KIB16, 3 * KIB16],
     );
   });
@@ -51,8 +51,8 @@ describe('PiecePicker', () => {
     const g = geometry(1, 2);
     const picker = new PiecePicker(g, seededRng(3));
     assert.deepEqual(picker.pick(1, 'all', 5), [
-      { piece: 0, offset: 0, length: KIB16 },
-      { piece: 0, offset: KIB16, length: KIB16 - 100 },
+      { index: 0, begin: 0, length: KIB16 },
+      { index: 0, begin: KIB16, length: KIB16 - 100 },
     ]);
   });
 
@@ -60,8 +60,8 @@ describe('PiecePicker', () => {
     const picker = new PiecePicker(geometry(3, 1), seededRng(4));
     picker.setPriority(0, 0);
     picker.setPriority(2, 7);
-    assert.equal(picker.pick(1, 'all', 1)[0]?.piece, 2);
-    assert.equal(picker.pick(1, 'all', 1)[0]?.piece, 1);
+    assert.equal(picker.pick(1, 'all', 1)[0]?.index, 2);
+    assert.equal(picker.pick(1, 'all', 1)[0]?.index, 1);
     assert.deepEqual(picker.pick(1, 'all', 1), []);
     assert.equal(picker.remaining, 2);
   });
@@ -154,10 +154,10 @@ describe('PiecePicker', () => {
               const r = picker.blockReceived(peer, ref);
               assert.notEqual(r.kind, 'unrequested');
               if (r.kind === 'accepted' && r.pieceComplete) {
-                if (!failedOnce.has(ref.piece) && rng.next() < 0.3) {
-                  failedOnce.add(ref.piece);
-                  picker.pieceFailed(ref.piece);
-                } else picker.pieceVerified(ref.piece);
+                if (!failedOnce.has(ref.index) && rng.next() < 0.3) {
+                  failedOnce.add(ref.index);
+                  picker.pieceFailed(ref.index);
+                } else picker.pieceVerified(ref.index);
               }
             }
           }

@@ -240,7 +240,7 @@ export class PiecePicker {
   /** A block arrived from `peer`. Only blocks requested from that peer are accepted. */
   blockReceived(peer: PeerKey, ref: BlockRef): Receipt {
     const block = this.geometry.blockIndex(ref);
-    const p = this.started.get(ref.piece);
+    const p = this.started.get(ref.index);
     if (block === undefined || p === undefined) return { kind: 'unrequested' };
     const who = p.requesters.get(block);
     if (p.state[block] === RECEIVED)
@@ -263,7 +263,7 @@ export class PiecePicker {
    * unless another peer still has it. */
   requestEnded(peer: PeerKey, ref: BlockRef): void {
     const block = this.geometry.blockIndex(ref);
-    const p = this.started.get(ref.piece);
+    const p = this.started.get(ref.index);
     if (block === undefined || p === undefined) return;
     this.dropRequester(peer, p, block);
   }

@@ -6,12 +6,9 @@
  * RangeError (as Bitfield.set does). Decoding untrusted bytes never throws (see reader.ts).
  */
 
-/** A block of a piece, as named by request, cancel and reject (BEP 3, BEP 6). */
-export interface BlockRef {
-  readonly index: number;
-  readonly begin: number;
-  readonly length: number;
-}
+import type { BlockRef } from '../geometry/pieces.js';
+
+export type { BlockRef };
 
 /** The fields shared by BEP 52 hash request, hashes and hash reject. */
 export interface HashRange {

@@ -1,0 +1,53 @@
+/** What a swarm knows of one connected peer. */
+import { Bitfield } from '../../lib/bitfield.js';
+import type { BlockRef } from '../geometry/pieces.js';
+import type { PeerPieces } from '../picker/piece-picker.js';
+
+export type PeerKey = number;
+
+export const blockKey = (ref: BlockRef): string => `${ref.index}:${ref.begin}:${ref.length}`;
+
+export class PeerState {
+  pieces: PeerPieces;
+  /** We choke them / they choke us; interest both ways (BEP 3: everyone starts choked). */
+  amChoking = true;
+  amInterested = false;
+  peerChoking = true;
+  peerInterested = false;
+  /** Requests we sent that are not answered yet. */
+  outstanding = 0;
+  /** How many requests we keep in flight to this peer. */
+  queueTarget: number;
+  /** Their `reqq` (BEP 10), the most requests they accept at once. */
+  maxRequests = 250;
+  /** Blocks they asked of us, not yet sent. */
+  readonly toServe = new Map<string, BlockRef>();
+  /** Bytes per second, smoothed, and bytes since the last tick. */
+  downRate = 0;
+  upRate = 0;
+  downBytes = 0;
+  upBytes = 0;
+  lastBlockAt: number;
+  snubbed = false;
+  badPieces = 0;
+
+  constructor(
+    readonly key: PeerKey,
+    readonly fast: boolean,
+    readonly connectedAt: number,
+    pieceCount: number,
+    queueTarget: number,
+  ) {
+    this.pieces = new Bitfield(pieceCount);
+    this.lastBlockAt = connectedAt;
+    this.queueTarget = queueTarget;
+  }
+
+  has(piece: number): boolean {
+    return this.pieces === 'all' || this.pieces.has(piece);
+  }
+
+  get isSeed(): boolean {
+    return this.pieces === 'all' || this.pieces.complete;
+  }
+}

@@ -1,0 +1,399 @@
+/**
+ * The data side of one torrent: what to ask each peer for, what to give each peer, which
+ * blocks to write and which pieces to check. Pure: events and the current time come in,
+ * commands go out (drain()); the runtime does the sockets, the disk and the hashing.
+ * See STATE.md for the per-peer state and the rules.
+ */
+import { Bitfield } from '../../lib/bitfield.js';
+import type { Choker } from '../choker/choker.js';
+import type { BlockRef, PieceGeometry } from '../geometry/pieces.js';
+import { BLOCK_SIZE } from '../merkle/merkle.js';
+import type { PiecePicker } from '../picker/piece-picker.js';
+import type { PeerMessage } from '../wire/messages.js';
+import type { ValidPeerMessage } from '../wire/validate.js';
+import { blockKey, type PeerKey, PeerState } from './peer-state.js';
+
+export interface SwarmConfig {
+  readonly chokeRoundMs: number;
+  /** A peer that sends nothing for this long while we wait on it is snubbed. */
+  readonly requestTimeoutMs: number;
+  /** Seconds of a peer's rate to keep requested (libtorrent's request_queue_time). */
+  readonly queueSeconds: number;
+  readonly minQueue: number;
+  readonly maxQueue: number;
+  /** Requests we accept from a peer at once (our `reqq`); twice this is a flood. */
+  readonly maxIncoming: number;
+  /** Hash failures a peer may take part in before it is banned. */
+  readonly banAfterBadPieces: number;
+}
+
+export const DEFAULT_SWARM_CONFIG: SwarmConfig = {
+  chokeRoundMs: 10_000,
+  requestTimeoutMs: 30_000,
+  queueSeconds: 2,
+  minQueue: 16,
+  maxQueue: 1000,
+  maxIncoming: 250,
+  banAfterBadPieces: 3,
+};
+
+export type SwarmCommand =
+  | { readonly kind: 'send'; readonly peer: PeerKey; readonly message: PeerMessage }
+  /** Read this block from storage and send it as a piece message (then call served()). */
+  | { readonly kind: 'serve'; readonly peer: PeerKey; readonly ref: BlockRef }
+  /** Forget a queued serve (cancelled, or the peer was choked). */
+  | { readonly kind: 'unserve'; readonly peer: PeerKey; readonly ref: BlockRef }
+  | { readonly kind: 'write'; readonly ref: BlockRef; readonly data: Uint8Array }
+  /** Check a piece once its writes are done (then call pieceChecked()). */
+  | { readonly kind: 'verify'; readonly piece: number }
+  | {
+      readonly kind: 'disconnect';
+      readonly peer: PeerKey;
+      readonly reason: string;
+      readonly ban: boolean;
+    }
+  | { readonly kind: 'piece-verified'; readonly piece: number }
+  | { readonly kind: 'done' };
+
+export class Swarm {
+  private readonly peers = new Map<PeerKey, PeerState>();
+  private readonly contributors = new Map<number, Set<PeerKey>>();
+  private out: SwarmCommand[] = [];
+  private lastRound = Number.NEGATIVE_INFINITY;
+  private lastTick: number | undefined;
+  private finished: boolean;
+
+  constructor(
+    private readonly geometry: PieceGeometry,
+    private readonly picker: PiecePicker,
+    private readonly choker: Choker,
+    private readonly config: SwarmConfig = DEFAULT_SWARM_CONFIG,
+  ) {
+    this.finished = picker.remaining === 0;
+  }
+
+  get have(): Bitfield {
+    return this.picker.have;
+  }
+
+  get complete(): boolean {
+    return this.picker.remaining === 0;
+  }
+
+  /** Commands produced since the last call, in order. */
+  drain(): SwarmCommand[] {
+    const out = this.out;
+    this.out = [];
+    return out;
+  }
+
+  peerList(): readonly PeerState[] {
+    return [...this.peers.values()];
+  }
+
+  // ---- peers come and go ---------------------------------------------------------------
+
+  /** A handshake completed. `fast`: both sides set the BEP 6 bit. */
+  peerConnected(peer: PeerKey, fast: boolean, now: number): void {
+    const state = new PeerState(peer, fast, now, this.geometry.pieceCount, this.config.minQueue);
+    this.peers.set(peer, state);
+    const have = this.picker.have;
+    if (fast && have.complete) this.send(peer, { kind: 'have-all' });
+    else if (fast && have.empty) this.send(peer, { kind: 'have-none' });
+    else if (!have.empty) this.send(peer, { kind: 'bitfield', bytes: have.bytes.slice() });
+  }
+
+  peerClosed(peer: PeerKey): void {
+    const state = this.peers.get(peer);
+    if (state === undefined) return;
+    this.peers.delete(peer);
+    this.picker.removePeer(state.pieces);
+    this.picker.peerGone(peer);
+    for (const p of this.peers.values()) this.fill(p);
+  }
+
+  /** The peer's BEP 10 `reqq`. */
+  setMaxRequests(peer: PeerKey, reqq: number): void {
+    const state = this.peers.get(peer);
+    if (state !== undefined) state.maxRequests = Math.max(1, Math.min(reqq, this.config.maxQueue));
+  }
+
+  // ---- messages ------------------------------------------------------------------------
+
+  message(peer: PeerKey, msg: ValidPeerMessage, now: number): void {
+    const p = this.peers.get(peer);
+    if (p === undefined) return;
+    switch (msg.kind) {
+      case 'keep-alive':
+      case 'port':
+      case 'suggest':
+      case 'allowed-fast':
+      case 'extended':
+      case 'hashes':
+      case 'hash-reject':
+        return;
+      case 'hash-request':
+        // Serving BEP 52 hashes comes with v2 magnet support; until then, refuse plainly.
+        this.send(peer, { ...msg, kind: 'hash-reject' });
+        return;
+      case 'choke':
+        return this.onChoke(p);
+      case 'unchoke':
+        p.peerChoking = false;
+        return this.fill(p);
+      case 'interested':
+        p.peerInterested = true;
+        return this.maybeUnchokeNow(p, now);
+      case 'not-interested':
+        p.peerInterested = false;
+        return;
+      case 'bitfield':
+      case 'have-all':
+      case 'have-none':
+        return this.onPieces(
+          p,
+          msg.kind === 'bitfield'
+            ? msg.bitfield
+            : msg.kind === 'have-all'
+              ? 'all'
+              : new Bitfield(this.geometry.pieceCount),
+        );
+      case 'have':
+        return this.onHave(p, msg.index);
+      case 'request':
+        return this.onRequest(p, msg);
+      case 'cancel':
+        return this.onCancel(p, msg);
+      case 'reject':
+        return this.onReject(p, msg);
+      case 'piece':
+        return this.onPiece(
+          p,
+          { index: msg.index, begin: msg.begin, length: msg.block.length },
+          msg.block,
+          now,
+        );
+    }
+  }
+
+  private onChoke(p: PeerState): void {
+    p.peerChoking = true;
+    // BEP 3: a choke drops every pending request; with BEP 6 the peer rejects them instead.
+    if (!p.fast) this.abandonRequests(p, false);
+  }
+
+  private onPieces(p: PeerState, pieces: Bitfield | 'all'): void {
+    this.picker.removePeer(p.pieces);
+    p.pieces = pieces;
+    this.picker.addPeer(pieces);
+    this.updateInterest(p);
+    if (this.complete && p.isSeed) this.disconnect(p.key, 'both sides are seeds', false);
+  }
+
+  private onHave(p: PeerState, piece: number): void {
+    if (p.pieces === 'all' || p.pieces.has(piece)) return;
+    p.pieces.set(piece);
+    this.picker.peerGotPiece(piece);
+    if (!p.amInterested && this.picker.priorityOf(piece) > 0 && !this.picker.have.has(piece))
+      this.updateInterest(p);
+    else this.fill(p);
+  }
+
+  private onRequest(p: PeerState, ref: BlockRef): void {
+    const refuse = (): void => {
+      if (p.fast) this.send(p.key, { kind: 'reject', ...ref });
+    };
+    if (p.amChoking || !this.picker.have.has(ref.index)) return refuse();
+    if (p.toServe.size >= this.config.maxIncoming * 2) {
+      return this.disconnect(p.key, `request flood (${p.toServe.size} queued)`, false);
+    }
+    if (p.toServe.size >= this.config.maxIncoming) return refuse();
+    const key = blockKey(ref);
+    if (p.toServe.has(key)) return;
+    p.toServe.set(key, ref);
+    this.out.push({ kind: 'serve', peer: p.key, ref });
+  }
+
+  private onCancel(p: PeerState, ref: BlockRef): void {
+    if (p.toServe.delete(blockKey(ref))) this.out.push({ kind: 'unserve', peer: p.key, ref });
+  }
+
+  private onReject(p: PeerState, ref: BlockRef): void {
+    p.outstanding = Math.max(0, p.outstanding - 1);
+    this.picker.requestEnded(p.key, ref);
+    this.fill(p);
+  }
+
+  private onPiece(p: PeerState, ref: BlockRef, data: Uint8Array, now: number): void {
+    const receipt = this.picker.blockReceived(p.key, ref);
+    if (receipt.kind === 'unrequested') {
+      return this.disconnect(
+        p.key,
+        `sent block ${ref.index}:${ref.begin} that was not asked for`,
+        false,
+      );
+    }
+    p.outstanding = Math.max(0, p.outstanding - 1);
+    p.downBytes += data.length;
+    p.lastBlockAt = now;
+    p.snubbed = false;
+    if (receipt.kind === 'accepted') {
+      this.out.push({ kind: 'write', ref, data });
+      let who = this.contributors.get(ref.index);
+      if (who === undefined) {
+        who = new Set();
+        this.contributors.set(ref.index, who);
+      }
+      who.add(p.key);
+      for (const other of receipt.cancel) {
+        const o = this.peers.get(other);
+        if (o === undefined) continue;
+        o.outstanding = Math.max(0, o.outstanding - 1);
+        this.send(other, { kind: 'cancel', ...ref });
+      }
+      if (receipt.pieceComplete) this.out.push({ kind: 'verify', piece: ref.index });
+    }
+    this.fill(p);
+  }
+
+  // ---- results from the runtime ----------------------------------------------------------
+
+  /** A block was sent to a peer (upload accounting, frees its serve slot). */
+  served(peer: PeerKey, ref: BlockRef): void {
+    const p = this.peers.get(peer);
+    if (p === undefined) return;
+    p.toServe.delete(blockKey(ref));
+    p.upBytes += ref.length;
+  }
+
+  pieceChecked(piece: number, good: boolean): void {
+    const who = this.contributors.get(piece) ?? new Set<PeerKey>();
+    this.contributors.delete(piece);
+    if (!good) {
+      this.picker.pieceFailed(piece);
+      for (const key of who) {
+        const p = this.peers.get(key);
+        if (p === undefined) continue;
+        p.badPieces++;
+        if (p.badPieces >= this.config.banAfterBadPieces) {
+          this.disconnect(
+            key,
+            `took part in ${p.badPieces} pieces that failed their hash check`,
+            true,
+          );
+        }
+      }
+      for (const p of this.peers.values()) this.fill(p);
+      return;
+    }
+    this.picker.pieceVerified(piece);
+    this.out.push({ kind: 'piece-verified', piece });
+    for (const p of this.peers.values()) {
+      this.send(p.key, { kind: 'have', index: piece });
+      if (p.amInterested) this.updateInterest(p);
+    }
+    if (this.complete && !this.finished) {
+      this.finished = true;
+      this.out.push({ kind: 'done' });
+    }
+  }
+
+  // ---- time ----------------------------------------------------------------------------
+
+  /** Call about once a second: rates, request time-outs, choking rounds. */
+  tick(now: number): void {
+    const seconds = this.lastTick === undefined ? 1 : Math.max(0.001, (now - this.lastTick) / 1000);
+    this.lastTick = now;
+    for (const p of this.peers.values()) {
+      p.downRate = p.downRate * 0.5 + (p.downBytes / seconds) * 0.5;
+      p.upRate = p.upRate * 0.5 + (p.upBytes / seconds) * 0.5;
+      p.downBytes = 0;
+      p.upBytes = 0;
+      const target = Math.round((p.downRate * this.config.queueSeconds) / BLOCK_SIZE);
+      p.queueTarget = p.snubbed
+        ? 1
+        : Math.max(this.config.minQueue, Math.min(this.config.maxQueue, p.maxRequests, target));
+      if (p.outstanding > 0 && now - p.lastBlockAt > this.config.requestTimeoutMs) {
+        p.snubbed = true;
+        p.queueTarget = 1;
+        this.abandonRequests(p, true);
+      }
+      this.fill(p);
+    }
+    if (now - this.lastRound >= this.config.chokeRoundMs) this.chokeRound(now);
+  }
+
+  private chokeRound(now: number): void {
+    this.lastRound = now;
+    const peers = [...this.peers.values()];
+    const unchoke = this.choker.decide(
+      peers.map((p) => ({
+        key: p.key,
+        interested: p.peerInterested,
+        downloadRate: p.downRate,
+        snubbed: p.snubbed,
+        connectedAt: p.connectedAt,
+      })),
+      this.complete,
+      now,
+    );
+    for (const p of peers) this.setChoking(p, !unchoke.has(p.key));
+  }
+
+  /** A newly interested peer need not wait for the next round while a slot is free. */
+  private maybeUnchokeNow(p: PeerState, now: number): void {
+    const unchoked = [...this.peers.values()].filter((q) => !q.amChoking).length;
+    if (p.amChoking && unchoked < 4) this.chokeRound(now);
+  }
+
+  private setChoking(p: PeerState, choke: boolean): void {
+    if (p.amChoking === choke) return;
+    p.amChoking = choke;
+    this.send(p.key, { kind: choke ? 'choke' : 'unchoke' });
+    if (!choke) return;
+    for (const ref of p.toServe.values()) {
+      this.out.push({ kind: 'unserve', peer: p.key, ref });
+      if (p.fast) this.send(p.key, { kind: 'reject', ...ref });
+    }
+    p.toServe.clear();
+  }
+
+  // ---- helpers -------------------------------------------------------------------------
+
+  private updateInterest(p: PeerState): void {
+    const want = this.picker.interestedIn(p.pieces);
+    if (want !== p.amInterested) {
+      p.amInterested = want;
+      this.send(p.key, { kind: want ? 'interested' : 'not-interested' });
+    }
+    this.fill(p);
+  }
+
+  /** Keeps `queueTarget` requests in flight to an unchoked peer we want something from. */
+  private fill(p: PeerState): void {
+    if (p.peerChoking || !p.amInterested) return;
+    const want = Math.min(p.queueTarget, p.maxRequests) - p.outstanding;
+    if (want <= 0) return;
+    for (const ref of this.picker.pick(p.key, p.pieces, want)) {
+      this.send(p.key, { kind: 'request', ...ref });
+      p.outstanding++;
+    }
+  }
+
+  private abandonRequests(p: PeerState, sendCancel: boolean): void {
+    for (const ref of this.picker.requestsOf(p.key)) {
+      this.picker.requestEnded(p.key, ref);
+      if (sendCancel) this.send(p.key, { kind: 'cancel', ...ref });
+    }
+    p.outstanding = 0;
+  }
+
+  private disconnect(peer: PeerKey, reason: string, ban: boolean): void {
+    this.out.push({ kind: 'disconnect', peer, reason, ban });
+    this.peerClosed(peer);
+  }
+
+  private send(peer: PeerKey, message: PeerMessage): void {
+    this.out.push({ kind: 'send', peer, message });
+  }
+}

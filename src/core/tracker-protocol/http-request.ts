@@ -85,7 +85,9 @@ const EVENTS: ReadonlyMap<string, AnnounceEvent> = new Map([
   ['paused', 'paused'],
 ]);
 
-const bad = (message: string): never => refuse('TRACKER_BAD_REQUEST', message);
+function bad(message: string): never {
+  return refuse('TRACKER_BAD_REQUEST', message);
+}
 
 const splitBounded = (query: string, limits: HttpRequestLimits): QueryParam[] => {
   if (query.length > limits.maxQueryLength) {
@@ -129,6 +131,13 @@ const nonNegative = (name: string, text: string): number => {
   return Number(text);
 };
 
+const portOf = (text: string | undefined): number => {
+  if (text === undefined) return bad('missing port');
+  const port = /^\d{1,5}$/.test(text) ? Number(text) : 0;
+  if (port < 1 || port > 65535) bad('port must be an integer from 1 to 65535');
+  return port;
+};
+
 const flag = (name: string, text: string | undefined, absent: boolean): boolean => {
   if (text === undefined) return absent;
   if (text === '0' || text === '1') return text === '1';
@@ -155,10 +164,10 @@ export const parseAnnounceQuery = (
     const peerId = exactBytes('peer_id', required('peer_id'), PEER_ID_BYTES);
     const number = (name: string): number =>
       nonNegative(name, text(name) ?? bad(`missing ${name}`));
-    const port = number('port');
-    if (port < 1 || port > 65535) bad('port must be 1..65535');
+    const port = portOf(text('port'));
     const event =
-      EVENTS.get(text('event') ?? '') ?? bad('event must be started, completed, stopped or empty');
+      EVENTS.get(text('event') ?? '') ??
+      bad('event must be started, completed, stopped, paused or empty');
     const numwantText = text('numwant');
     const numwant =
       numwantText === undefined ? l.defaultNumwant : nonNegative('numwant', numwantText);

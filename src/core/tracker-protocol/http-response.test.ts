@@ -116,8 +116,8 @@ describe('parseAnnounceResponse', () => {
     refuses(b('d8:intervali60eex'), 'TRACKER_BAD_RESPONSE');
   });
 
-  it('refuses non-canonical bencode, since the decoder is strict', () => {
-    refuses(b('d8:intervali60e8:completei1ee'), 'TRACKER_BAD_RESPONSE');
+  it('refuses a dictionary with a key twice, even out of order', () => {
+    refuses(b('d8:intervali60e8:completei1e8:intervali61ee'), 'TRACKER_BAD_RESPONSE');
   });
 
   it('refuses fields of the wrong type', () => {
@@ -211,5 +211,14 @@ describe('encodeFailureResponse', () => {
       text(encodeFailureResponse('no', 'never')),
       'd14:failure reason2:no8:retry in5:nevere',
     );
+  });
+});
+
+describe('announce responses from trackers that do not sort keys', () => {
+  it('reads a response whose keys are out of order', () => {
+    const body = new TextEncoder().encode('d8:intervali1800e5:peers0:8:completei3ee');
+    const r = parseAnnounceResponse(body);
+    assert.ok(r.ok, r.ok ? '' : r.error.message);
+    assert.equal(r.value.interval, 1800);
   });
 });

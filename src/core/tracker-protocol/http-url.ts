@@ -38,7 +38,9 @@ export interface AnnounceParams {
 
 const HTTP_URL = /^https?:\/\/[^/?#]+/i;
 
-const badRequest = (message: string): never => refuse('TRACKER_BAD_REQUEST', message);
+function badRequest(message: string): never {
+  return refuse('TRACKER_BAD_REQUEST', message);
+}
 
 const counter = (name: string, value: number): string => {
   if (!Number.isSafeInteger(value) || value < 0) {

@@ -27,12 +27,16 @@ import {
   type UdpResponse,
 } from './udp.js';
 
+/** Records with an ordinary prototype, so deepStrictEqual compares them with decoded ones. */
+const rec = <T>(model: { [K in keyof T]: fc.Arbitrary<T[K]> }): fc.Arbitrary<T> =>
+  fc.record(model, { noNullPrototype: true }) as fc.Arbitrary<T>;
+
 const bytesN = (n: number) => fc.uint8Array({ minLength: n, maxLength: n });
 const ipv4Arb: fc.Arbitrary<Ipv4Address> = bytesN(4).map((bytes) => ({ family: 'ipv4', bytes }));
 const ipv6Arb: fc.Arbitrary<IpAddress> = bytesN(16).map((bytes) => ({ family: 'ipv6', bytes }));
 const portArb = fc.integer({ min: 0, max: 65535 });
 const peerArb = (family: IpFamily): fc.Arbitrary<PeerAddress> =>
-  fc.record({ ip: family === 'ipv4' ? ipv4Arb : ipv6Arb, port: portArb });
+  rec({ ip: family === 'ipv4' ? ipv4Arb : ipv6Arb, port: portArb });
 const hashArb: fc.Arbitrary<InfoHashV1> = bytesN(20).map((b) => infoHashV1(b) as InfoHashV1);
 const u32 = fc.integer({ min: 0, max: 0xffffffff });
 const i32 = fc.integer({ min: -0x80000000, max: 0x7fffffff });
@@ -45,7 +49,9 @@ const wellBehaved = <T>(r: Result<T, ErrorValue>, ...codes: string[]): void => {
 
 describe('property: addresses', () => {
   it('formats any dotted quad back to itself', () => {
-    fc.assert(fc.property(fc.ipV4(), (text) => assert.equal(formatIp(parseIpv4(text) as IpAddress), text)));
+    fc.assert(
+      fc.property(fc.ipV4(), (text) => assert.equal(formatIp(parseIpv4(text) as IpAddress), text)),
+    );
   });
 
   it('parses every IPv6 text form and formats it to text that parses to the same bytes', () => {
@@ -73,7 +79,9 @@ describe('property: addresses', () => {
   it('never throws on arbitrary text, and what it accepts round-trips', () => {
     const text = fc.oneof(
       fc.string(),
-      fc.array(fc.constantFrom(...'0123456789abcdefABCDEF:.%[]'), { maxLength: 50 }).map((a) => a.join('')),
+      fc
+        .array(fc.constantFrom(...'0123456789abcdefABCDEF:.%[]'), { maxLength: 50 })
+        .map((a) => a.join('')),
     );
     fc.assert(
       fc.property(text, (t) => {
@@ -142,13 +150,29 @@ const announceRequestArb: fc.Arbitrary<UdpRequest> = fc.record(
     port: fc.integer({ min: 1, max: 65535 }),
     urlData: fc.uint8Array({ minLength: 1, maxLength: 1024 }).map(bytesToBinary),
   },
-  { requiredKeys: ['action', 'connectionId', 'transactionId', 'infoHash', 'peerId', 'downloaded', 'left', 'uploaded', 'event', 'key', 'numWant', 'port'] },
+  {
+    noNullPrototype: true,
+    requiredKeys: [
+      'action',
+      'connectionId',
+      'transactionId',
+      'infoHash',
+      'peerId',
+      'downloaded',
+      'left',
+      'uploaded',
+      'event',
+      'key',
+      'numWant',
+      'port',
+    ],
+  },
 );
 
 const requestArb: fc.Arbitrary<UdpRequest> = fc.oneof(
-  fc.record({ action: fc.constant('connect' as const), transactionId: u32 }),
+  rec({ action: fc.constant('connect' as const), transactionId: u32 }),
   announceRequestArb,
-  fc.record({
+  rec({
     action: fc.constant('scrape' as const),
     connectionId: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }),
     transactionId: u32,
@@ -158,8 +182,12 @@ const requestArb: fc.Arbitrary<UdpRequest> = fc.oneof(
 
 const responseArb = (family: IpFamily): fc.Arbitrary<UdpResponse> =>
   fc.oneof(
-    fc.record({ action: fc.constant('connect' as const), transactionId: u32, connectionId: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }) }),
-    fc.record({
+    rec({
+      action: fc.constant('connect' as const),
+      transactionId: u32,
+      connectionId: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }),
+    }),
+    rec({
       action: fc.constant('announce' as const),
       transactionId: u32,
       interval: u32,
@@ -167,12 +195,12 @@ const responseArb = (family: IpFamily): fc.Arbitrary<UdpResponse> =>
       seeders: u32,
       peers: fc.array(peerArb(family), { maxLength: 200 }),
     }),
-    fc.record({
+    rec({
       action: fc.constant('scrape' as const),
       transactionId: u32,
-      files: fc.array(fc.record({ seeders: u32, completed: u32, leechers: u32 }), { maxLength: 74 }),
+      files: fc.array(rec({ seeders: u32, completed: u32, leechers: u32 }), { maxLength: 74 }),
     }),
-    fc.record({
+    rec({
       action: fc.constant('error' as const),
       transactionId: u32,
       message: fc.string({ unit: 'grapheme', maxLength: 100 }).filter((m) => !m.endsWith('\0')),
@@ -182,7 +210,12 @@ const responseArb = (family: IpFamily): fc.Arbitrary<UdpResponse> =>
 /** Valid packets, then cut, extended or with bytes overwritten. */
 const mutated = (packets: fc.Arbitrary<Uint8Array>): fc.Arbitrary<Uint8Array> =>
   fc
-    .tuple(packets, fc.nat(), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }), fc.uint8Array({ maxLength: 8 }))
+    .tuple(
+      packets,
+      fc.nat(),
+      fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }),
+      fc.uint8Array({ maxLength: 8 }),
+    )
     .map(([packet, cut, writes, tail]) => {
       const out = Uint8Array.from([...packet.subarray(0, cut % (packet.length + 1)), ...tail]);
       for (const [at, value] of writes) if (out.length > 0) out[at % out.length] = value;
@@ -191,38 +224,53 @@ const mutated = (packets: fc.Arbitrary<Uint8Array>): fc.Arbitrary<Uint8Array> =>
 
 describe('property: UDP packets', () => {
   it('decodes every request it encodes', () => {
-    fc.assert(fc.property(requestArb, (r) => assert.deepEqual(decodeUdpRequest(encodeUdpRequest(r)), { ok: true, value: r })));
+    fc.assert(
+      fc.property(requestArb, (r) =>
+        assert.deepEqual(decodeUdpRequest(encodeUdpRequest(r)), { ok: true, value: r }),
+      ),
+    );
   });
 
   for (const family of ['ipv4', 'ipv6'] as const) {
     it(`decodes every response it encodes (${family})`, () => {
       fc.assert(
         fc.property(responseArb(family), (r) => {
-          assert.deepEqual(decodeUdpResponse(encodeUdpResponse(r, family), family), { ok: true, value: r });
+          assert.deepEqual(decodeUdpResponse(encodeUdpResponse(r, family), family), {
+            ok: true,
+            value: r,
+          });
         }),
       );
     });
   }
 
   it('never throws on arbitrary bytes, answering only TRACKER_BAD_PACKET', () => {
-    const withAction = fc.tuple(fc.uint8Array({ maxLength: 200 }), fc.integer({ min: 0, max: 4 })).map(([bytes, action]) => {
-      const out = Uint8Array.from(bytes);
-      if (out.length >= 12) out[11] = action;
-      if (out.length >= 4) out[3] = action;
-      return out;
-    });
+    const withAction = fc
+      .tuple(fc.uint8Array({ maxLength: 200 }), fc.integer({ min: 0, max: 4 }))
+      .map(([bytes, action]) => {
+        const out = Uint8Array.from(bytes);
+        if (out.length >= 12) out[11] = action;
+        if (out.length >= 4) out[3] = action;
+        return out;
+      });
     fc.assert(
-      fc.property(fc.oneof(fc.uint8Array({ maxLength: 200 }), withAction), fc.constantFrom<IpFamily>('ipv4', 'ipv6'), (bytes, family) => {
-        wellBehaved(decodeUdpRequest(bytes), 'TRACKER_BAD_PACKET');
-        wellBehaved(decodeUdpResponse(bytes, family), 'TRACKER_BAD_PACKET');
-      }),
+      fc.property(
+        fc.oneof(fc.uint8Array({ maxLength: 200 }), withAction),
+        fc.constantFrom<IpFamily>('ipv4', 'ipv6'),
+        (bytes, family) => {
+          wellBehaved(decodeUdpRequest(bytes), 'TRACKER_BAD_PACKET');
+          wellBehaved(decodeUdpResponse(bytes, family), 'TRACKER_BAD_PACKET');
+        },
+      ),
       { numRuns: 2000 },
     );
   });
 
   it('never throws on damaged valid packets', () => {
     fc.assert(
-      fc.property(mutated(requestArb.map(encodeUdpRequest)), (bytes) => wellBehaved(decodeUdpRequest(bytes), 'TRACKER_BAD_PACKET')),
+      fc.property(mutated(requestArb.map(encodeUdpRequest)), (bytes) =>
+        wellBehaved(decodeUdpRequest(bytes), 'TRACKER_BAD_PACKET'),
+      ),
       { numRuns: 1000 },
     );
     fc.assert(

@@ -31,7 +31,9 @@ const lenientUtf8 = new TextDecoder('utf-8');
 
 export const lenientText = (bytes: Uint8Array): string => lenientUtf8.decode(bytes);
 
-export const badResponse = (message: string): never => refuse('TRACKER_BAD_RESPONSE', message);
+export function badResponse(message: string): never {
+  return refuse('TRACKER_BAD_RESPONSE', message);
+}
 
 const isWhitespace = (b: number): boolean => b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d;
 
@@ -42,7 +44,12 @@ const isWhitespace = (b: number): boolean => b === 0x20 || b === 0x09 || b === 0
  */
 export const readResponseDict = (body: Uint8Array, limits: HttpResponseLimits): BDict => {
   if (body.length > limits.maxBytes) badResponse(`response larger than ${limits.maxBytes} bytes`);
-  const r = decodePrefix(body, 0, { maxInput: limits.maxBytes, maxDepth: MAX_DEPTH });
+  // Some trackers do not sort their keys; nothing here is hashed, so order is not enforced.
+  const r = decodePrefix(body, 0, {
+    maxInput: limits.maxBytes,
+    maxDepth: MAX_DEPTH,
+    requireSortedKeys: false,
+  });
   if (!r.ok) return badResponse(`response is not valid bencode: ${r.error.message}`);
   for (let i = r.value.end; i < body.length; i++) {
     if (!isWhitespace(body[i] as number)) badResponse(`data after the response at byte ${i}`);

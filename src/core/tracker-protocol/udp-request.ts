@@ -31,7 +31,9 @@ const OPTION_NOP = 0x1;
 const OPTION_URL_DATA = 0x2;
 const MAX_OPTION_DATA = 255;
 
-const bad = (message: string): never => refuse('TRACKER_BAD_PACKET', message);
+function bad(message: string): never {
+  return refuse('TRACKER_BAD_PACKET', message);
+}
 
 const EVENT_BY_NUMBER: readonly UdpAnnounceEvent[] = ['none', 'completed', 'started', 'stopped'];
 
@@ -62,9 +64,9 @@ const readOptions = (packet: Uint8Array, maxUrlData: number): string | undefined
     if (length === undefined || at + 2 + length > packet.length) {
       bad(`BEP 41 option ${type} at byte ${at} runs past the end of the packet`);
     }
-    const end = at + 2 + (length as number);
+    const end = at + 2 + length;
     if (type === OPTION_URL_DATA) {
-      total += length as number;
+      total += length;
       if (total > maxUrlData) bad(`URLData longer than ${maxUrlData} bytes`);
       chunks.push(packet.subarray(at + 2, end));
     }

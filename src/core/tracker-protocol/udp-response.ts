@@ -25,7 +25,9 @@ import {
   viewOf,
 } from './udp-types.js';
 
-const bad = (message: string): never => refuse('TRACKER_BAD_PACKET', message);
+function bad(message: string): never {
+  return refuse('TRACKER_BAD_PACKET', message);
+}
 
 /** Error texts are shown, not trusted: bad UTF-8 becomes U+FFFD, trailing NULs are dropped. */
 const lenientUtf8 = new TextDecoder('utf-8');

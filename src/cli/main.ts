@@ -2,8 +2,10 @@
 import { Command, CommanderError } from 'commander';
 import { FanseedError } from '../lib/errors.js';
 import { registerCreate } from './create.js';
+import { registerDownload } from './download.js';
 import { registerInfo } from './info.js';
 import { type CliIo, processIo } from './output.js';
+import { registerSeed } from './seed.js';
 import { registerVerify } from './verify.js';
 import { VERSION } from './version.js';
 
@@ -23,6 +25,8 @@ export const buildProgram = (io: CliIo): Command => {
   registerCreate(program, io);
   registerInfo(program, io);
   registerVerify(program, io);
+  registerDownload(program, io);
+  registerSeed(program, io);
   return program;
 };
 

@@ -29,8 +29,9 @@ describe('a simulated swarm', () => {
     const seeder = mesh.addNode(true, rate);
     const leechers = Array.from({ length: 20 }, () => mesh.addNode(false));
     const all = [seeder, ...leechers];
-    for (let i = 0; i < all.length; i++)
-      for (let j = i + 1; j < all.length; j++) mesh.connect(all[i]!, all[j]!);
+    all.forEach((a, i) => {
+      for (const b of all.slice(i + 1)) mesh.connect(a, b);
+    });
     assert.ok(mesh.run(60_000), 'finished');
     for (const l of leechers) assert.deepEqual(l.data, seeder.data);
     const last = Math.max(...leechers.map((l) => l.doneAt ?? Number.POSITIVE_INFINITY));

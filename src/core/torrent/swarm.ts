@@ -137,20 +137,23 @@ export class Swarm {
         this.send(peer, { ...msg, kind: 'hash-reject' });
         return;
       case 'choke':
-        return this.onChoke(p);
+        this.onChoke(p);
+        return;
       case 'unchoke':
         p.peerChoking = false;
-        return this.fill(p);
+        this.fill(p);
+        return;
       case 'interested':
         p.peerInterested = true;
-        return this.maybeUnchokeNow(p, now);
+        this.maybeUnchokeNow(p, now);
+        return;
       case 'not-interested':
         p.peerInterested = false;
         return;
       case 'bitfield':
       case 'have-all':
       case 'have-none':
-        return this.onPieces(
+        this.onPieces(
           p,
           msg.kind === 'bitfield'
             ? msg.bitfield
@@ -158,21 +161,27 @@ export class Swarm {
               ? 'all'
               : new Bitfield(this.geometry.pieceCount),
         );
+        return;
       case 'have':
-        return this.onHave(p, msg.index);
+        this.onHave(p, msg.index);
+        return;
       case 'request':
-        return this.onRequest(p, msg);
+        this.onRequest(p, msg);
+        return;
       case 'cancel':
-        return this.onCancel(p, msg);
+        this.onCancel(p, msg);
+        return;
       case 'reject':
-        return this.onReject(p, msg);
+        this.onReject(p, msg);
+        return;
       case 'piece':
-        return this.onPiece(
+        this.onPiece(
           p,
           { index: msg.index, begin: msg.begin, length: msg.block.length },
           msg.block,
           now,
         );
+        return;
     }
   }
 
@@ -203,11 +212,18 @@ export class Swarm {
     const refuse = (): void => {
       if (p.fast) this.send(p.key, { kind: 'reject', ...ref });
     };
-    if (p.amChoking || !this.picker.have.has(ref.index)) return refuse();
-    if (p.toServe.size >= this.config.maxIncoming * 2) {
-      return this.disconnect(p.key, `request flood (${p.toServe.size} queued)`, false);
+    if (p.amChoking || !this.picker.have.has(ref.index)) {
+      refuse();
+      return;
     }
-    if (p.toServe.size >= this.config.maxIncoming) return refuse();
+    if (p.toServe.size >= this.config.maxIncoming * 2) {
+      this.disconnect(p.key, `request flood (${p.toServe.size} queued)`, false);
+      return;
+    }
+    if (p.toServe.size >= this.config.maxIncoming) {
+      refuse();
+      return;
+    }
     const key = blockKey(ref);
     if (p.toServe.has(key)) return;
     p.toServe.set(key, ref);
@@ -227,11 +243,8 @@ export class Swarm {
   private onPiece(p: PeerState, ref: BlockRef, data: Uint8Array, now: number): void {
     const receipt = this.picker.blockReceived(p.key, ref);
     if (receipt.kind === 'unrequested') {
-      return this.disconnect(
-        p.key,
-        `sent block ${ref.index}:${ref.begin} that was not asked for`,
-        false,
-      );
+      this.disconnect(p.key, `sent block ${ref.index}:${ref.begin} that was not asked for`, false);
+      return;
     }
     p.outstanding = Math.max(0, p.outstanding - 1);
     p.downBytes += data.length;

@@ -1,0 +1,44 @@
+/** Options shared by the commands that talk to peers (download, seed). */
+import { type Command, Option } from 'commander';
+import { FanseedError } from '../lib/errors.js';
+
+export interface PeerFlags {
+  port: string;
+  peer: string[];
+  json?: boolean;
+  dht: boolean;
+  lsd: boolean;
+}
+
+export const addPeerOptions = (command: Command): Command =>
+  command
+    .option('--port <n>', 'TCP port to listen on for peers (0: any free port)', '0')
+    .option(
+      '--peer <host:port>',
+      'connect to this peer (repeatable)',
+      (v: string, prev: string[]) => [...prev, v],
+      [],
+    )
+    .option('--json', 'print one JSON event per line instead of a progress display')
+    .addOption(
+      new Option('--no-dht', 'do not use the DHT (fanseed has no DHT yet: it is always off)'),
+    )
+    .addOption(
+      new Option('--no-lsd', 'do not use local peer discovery (not built yet: always off)'),
+    );
+
+export const parsePort = (text: string): number => {
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new FanseedError('CLI_USAGE', `--port ${text} is not a port number`);
+  return port;
+};
+
+/** "host:port" or "[v6]:port". */
+export const parsePeer = (text: string): { host: string; port: number } => {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s]+)):(\d{1,5})$/.exec(text);
+  const port = Number(m?.[3]);
+  if (m === null || !(port > 0 && port < 65536))
+    throw new FanseedError('CLI_USAGE', `--peer ${text} is not host:port`);
+  return { host: (m[1] ?? m[2]) as string, port };
+};

@@ -1,0 +1,73 @@
+/** The shared run of `download` and `seed`: a session, one torrent, peers, signals. */
+import { FanseedError } from '../lib/errors.js';
+import { readTorrentFile } from '../runtime/read-torrent.js';
+import { Session } from '../runtime/session.js';
+import type { Torrent } from '../runtime/torrent.js';
+import type { CliIo } from './output.js';
+import { type PeerFlags, parsePeer, parsePort } from './peer-options.js';
+import { type Reporter, startReporter } from './progress.js';
+
+export interface TransferPlan {
+  readonly input: string;
+  readonly path: string;
+  readonly flags: PeerFlags;
+  readonly skipCheck: boolean;
+  /** Called once the torrent is ready: resolves when the command is finished. */
+  readonly until: (torrent: Torrent, reporter: Reporter) => Promise<void>;
+}
+
+/** Resolves on the first SIGINT or SIGTERM. */
+export const untilSignal = (): Promise<string> =>
+  new Promise((resolve) => {
+    const on = (signal: string): void => {
+      process.off('SIGINT', on);
+      process.off('SIGTERM', on);
+      resolve(signal);
+    };
+    process.on('SIGINT', on);
+    process.on('SIGTERM', on);
+  });
+
+export const runTransfer = async (plan: TransferPlan, io: CliIo): Promise<void> => {
+  if (plan.input.toLowerCase().startsWith('magnet:')) {
+    throw new FanseedError(
+      'CLI_USAGE',
+      'magnet links need metadata from peers, which is not built yet: give a .torrent file',
+    );
+  }
+  const port = parsePort(plan.flags.port);
+  const peers = plan.flags.peer.map(parsePeer);
+  const meta = await readTorrentFile(plan.input);
+  const session = await Session.open({ port });
+  let reporter: Reporter | undefined;
+  try {
+    const json = plan.flags.json === true;
+    if (json) io.out(`${JSON.stringify({ event: 'listening', port: session.port })}\n`);
+    else io.err(`listening for peers on port ${session.port}\n`);
+    const torrent = await session.add(meta, { path: plan.path, skipCheck: plan.skipCheck });
+    reporter = startReporter(torrent, io, json);
+    reporter.event('ready', { name: meta.name, have: torrent.have.count, pieces: meta.pieceCount });
+    let failure: FanseedError | undefined;
+    const failed = new Promise<void>((resolve) =>
+      torrent.once('error', (e) => {
+        failure = e;
+        resolve();
+      }),
+    );
+    torrent.on('peer-connect', (address) => reporter?.event('peer-connect', { address }));
+    torrent.on('peer-disconnect', (address, reason) =>
+      reporter?.event('peer-disconnect', { address, reason }),
+    );
+    for (const p of peers) torrent.connectTo(p.host, p.port);
+    if (peers.length === 0 && meta.announce.length === 0 && !torrent.complete) {
+      io.err(
+        'warning: no --peer given and the torrent has no trackers (tracker support is not built yet)\n',
+      );
+    }
+    await Promise.race([plan.until(torrent, reporter), failed]);
+    if (failure !== undefined) throw failure;
+  } finally {
+    reporter?.stop();
+    await session.close();
+  }
+};

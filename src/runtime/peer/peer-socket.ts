@@ -1,0 +1,138 @@
+/**
+ * One TCP connection to a peer: handshake, then framed and validated messages. Sending is
+ * zero-copy for blocks (header and block written back to back); the socket's own buffer is the
+ * only send queue, and `congested` tells the caller to wait for 'drain' before serving more.
+ */
+import type { Socket } from 'node:net';
+import { type Handshake, HandshakeReader } from '../../core/wire/handshake.js';
+import { encodeMessage, encodePieceHeader, type PeerMessage } from '../../core/wire/messages.js';
+import { MessageReader, readerLimitsFor } from '../../core/wire/reader.js';
+import {
+  type ValidPeerMessage,
+  validateMessage,
+  type WireGeometry,
+} from '../../core/wire/validate.js';
+import type { ErrorValue } from '../../lib/errors.js';
+
+/** Bytes queued in the socket above which a peer is congested (no more blocks read for it). */
+const HIGH_WATER = 1024 * 1024;
+/** A peer must complete its handshake this fast. */
+export const HANDSHAKE_TIMEOUT_MS = 10_000;
+
+export interface PeerSocketHandler {
+  /** Their handshake arrived; return false to drop the connection. */
+  handshake(h: Handshake): boolean;
+  message(m: ValidPeerMessage): void;
+  /** The connection ended (`error` set when it was their fault or the network's). */
+  closed(reason: string, error: ErrorValue | undefined): void;
+  /** The socket's send buffer emptied below the high-water mark. */
+  drained(): void;
+}
+
+export class PeerSocket {
+  private readonly handshakeReader = new HandshakeReader();
+  private reader: MessageReader | undefined;
+  private geometry: WireGeometry | undefined;
+  private ended = false;
+  private readonly timer: NodeJS.Timeout;
+  bytesIn = 0;
+  bytesOut = 0;
+
+  constructor(
+    readonly socket: Socket,
+    private readonly handler: PeerSocketHandler,
+  ) {
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('drain', () => this.handler.drained());
+    socket.on('error', (e) =>
+      this.end(`socket error: ${e.message}`, { code: 'IO_FAILED', message: e.message }),
+    );
+    socket.on('close', () => this.end('connection closed', undefined));
+    this.timer = setTimeout(
+      () =>
+        this.end('no handshake in time', {
+          code: 'WIRE_BAD_HANDSHAKE',
+          message: 'handshake timed out',
+        }),
+      HANDSHAKE_TIMEOUT_MS,
+    );
+    this.timer.unref();
+  }
+
+  /** After the handshake: the torrent's geometry, so messages can be validated. */
+  attach(geometry: WireGeometry, pieceCount: number): void {
+    this.geometry = geometry;
+    this.reader = new MessageReader(readerLimitsFor(pieceCount));
+  }
+
+  get congested(): boolean {
+    return this.socket.writableLength > HIGH_WATER;
+  }
+
+  get closed(): boolean {
+    return this.ended;
+  }
+
+  writeRaw(bytes: Uint8Array): void {
+    if (this.ended) return;
+    this.bytesOut += bytes.length;
+    this.socket.write(bytes);
+  }
+
+  send(message: PeerMessage): void {
+    this.writeRaw(encodeMessage(message));
+  }
+
+  /** A piece message without copying the block. */
+  sendBlock(index: number, begin: number, block: Uint8Array): void {
+    if (this.ended) return;
+    this.socket.cork();
+    this.writeRaw(encodePieceHeader(index, begin, block.length));
+    this.writeRaw(block);
+    process.nextTick(() => this.socket.uncork());
+  }
+
+  end(reason: string, error: ErrorValue | undefined): void {
+    if (this.ended) return;
+    this.ended = true;
+    clearTimeout(this.timer);
+    this.socket.destroy();
+    this.handler.closed(reason, error);
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.ended) return;
+    this.bytesIn += chunk.length;
+    let data: Uint8Array = chunk;
+    if (this.reader === undefined) {
+      const r = this.handshakeReader.push(data);
+      if (!r.ok) return this.end(r.error.message, r.error);
+      if (r.value.kind === 'need-more') return;
+      clearTimeout(this.timer);
+      if (!this.handler.handshake(r.value.handshake)) {
+        return this.end('handshake refused', {
+          code: 'WIRE_WRONG_INFOHASH',
+          message: 'handshake refused',
+        });
+      }
+      if (this.reader === undefined) return this.end('no torrent attached', undefined);
+      data = r.value.rest;
+    }
+    this.feed(data);
+  }
+
+  private feed(data: Uint8Array): void {
+    const reader = this.reader as MessageReader;
+    const pushed = reader.push(data);
+    if (!pushed.ok) return this.end(pushed.error.message, pushed.error);
+    while (!this.ended) {
+      const pulled = reader.pull();
+      if (!pulled.ok) return this.end(pulled.error.message, pulled.error);
+      if (pulled.value === undefined) return;
+      const valid = validateMessage(pulled.value, this.geometry as WireGeometry);
+      if (!valid.ok) return this.end(valid.error.message, valid.error);
+      this.handler.message(valid.value);
+    }
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * A session: our peer id, one listen socket, and the torrents being shared. Incoming
+ * connections are routed to a torrent by the info-hash in their handshake.
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server, type Socket } from 'node:net';
+import type { Metainfo } from '../core/metainfo/types.js';
+import { HandshakeReader } from '../core/wire/handshake.js';
+import { toHex } from '../lib/bytes.js';
+import { FanseedError } from '../lib/errors.js';
+import { makePeerId, type PeerId } from '../lib/ids.js';
+import type { Rng } from '../lib/ports.js';
+import { Torrent } from './torrent.js';
+
+export interface SessionOptions {
+  /** Listen port; 0 picks a free one. */
+  readonly port?: number;
+  /** Listen address (default all interfaces). */
+  readonly host?: string;
+  readonly rng?: Rng;
+}
+
+export interface AddOptions {
+  readonly path: string;
+  readonly skipCheck?: boolean;
+}
+
+/** Randomness from the operating system, for peer ids and picking. */
+export const systemRng: Rng = {
+  next: () => randomBytes(4).readUInt32BE(0) / 2 ** 32,
+  fill: (bytes) => {
+    bytes.set(randomBytes(bytes.length));
+  },
+};
+
+export class Session {
+  readonly peerId: PeerId;
+  private readonly torrents = new Map<string, Torrent>();
+  private readonly pending = new Set<Socket>();
+  private readonly rng: Rng;
+
+  private constructor(
+    private readonly server: Server,
+    rng: Rng,
+  ) {
+    this.rng = rng;
+    this.peerId = makePeerId(rng);
+  }
+
+  static async open(options: SessionOptions = {}): Promise<Session> {
+    const server = createServer();
+    const session = new Session(server, options.rng ?? systemRng);
+    server.on('connection', (socket) => session.incoming(socket));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (e) =>
+        reject(new FanseedError('IO_FAILED', `cannot listen: ${e.message}`, { cause: e })),
+      );
+      server.listen(options.port ?? 0, options.host, () => resolve());
+    });
+    return session;
+  }
+
+  get port(): number {
+    const address = this.server.address();
+    return typeof address === 'object' && address !== null ? address.port : 0;
+  }
+
+  /** Adds a torrent and starts it (its data is checked first unless skipCheck). */
+  async add(meta: Metainfo, options: AddOptions): Promise<Torrent> {
+    const torrent = new Torrent(meta, {
+      path: options.path,
+      peerId: this.peerId,
+      rng: this.rng,
+      listenPort: this.port,
+      ...(options.skipCheck === undefined ? {} : { skipCheck: options.skipCheck }),
+    });
+    for (const hash of [meta.infoHashV1, meta.infoHashV2?.subarray(0, 20)]) {
+      if (hash !== undefined) this.torrents.set(toHex(hash), torrent);
+    }
+    await torrent.start();
+    return torrent;
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.pending) s.destroy();
+    await Promise.all([...new Set(this.torrents.values())].map((t) => t.close()));
+    this.torrents.clear();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** Reads the handshake far enough to know the torrent, then hands the socket over. */
+  private incoming(socket: Socket): void {
+    this.pending.add(socket);
+    const reader = new HandshakeReader();
+    const seen: Buffer[] = [];
+    const drop = (): void => {
+      this.pending.delete(socket);
+      socket.destroy();
+    };
+    const timer = setTimeout(drop, 10_000);
+    timer.unref();
+    socket.on('error', drop);
+    const onData = (chunk: Buffer): void => {
+      seen.push(chunk);
+      const r = reader.push(chunk);
+      if (!r.ok) return drop();
+      if (r.value.kind === 'need-more') return;
+      clearTimeout(timer);
+      socket.off('data', onData);
+      socket.off('error', drop);
+      socket.pause();
+      this.pending.delete(socket);
+      const torrent = this.torrents.get(toHex(r.value.handshake.infoHash));
+      if (torrent === undefined) return void socket.destroy();
+      socket.unshift(Buffer.concat(seen));
+      if (torrent.acceptIncoming(socket) === undefined) socket.destroy();
+      else socket.resume();
+    };
+    socket.on('data', onData);
+  }
+}

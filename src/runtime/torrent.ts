@@ -1,0 +1,363 @@
+/**
+ * A torrent at work: drives the pure Swarm with real sockets, disk and timers. Owns its
+ * storage, its peer connections and its tick timer; close() releases all of them.
+ */
+import { EventEmitter } from 'node:events';
+import { connect, type Socket } from 'node:net';
+import { Choker } from '../core/choker/choker.js';
+import type { BlockRef } from '../core/geometry/pieces.js';
+import type { Metainfo } from '../core/metainfo/types.js';
+import { PiecePicker } from '../core/picker/piece-picker.js';
+import { blockKey, type PeerKey } from '../core/torrent/peer-state.js';
+import { checkPiece } from '../core/torrent/piece-check.js';
+import { Swarm, type SwarmCommand } from '../core/torrent/swarm.js';
+import { type TorrentLayout, torrentLayout } from '../core/torrent/torrent-layout.js';
+import {
+  decodeExtendedHandshake,
+  EXTENDED_HANDSHAKE_ID,
+  encodeExtendedHandshake,
+} from '../core/wire/extension.js';
+import { encodeHandshake, type Handshake, matchInfoHash } from '../core/wire/handshake.js';
+import type { ValidPeerMessage } from '../core/wire/validate.js';
+import { Bitfield } from '../lib/bitfield.js';
+import { FanseedError } from '../lib/errors.js';
+import type { PeerId } from '../lib/ids.js';
+import type { Rng } from '../lib/ports.js';
+import { nodeHash } from './node-hash.js';
+import { PeerSocket } from './peer/peer-socket.js';
+import type { Storage } from './storage/storage.js';
+import { storageFor, verifyPieces } from './verify.js';
+
+export interface TorrentOptions {
+  /** Folder that holds (or will hold) the torrent's files. */
+  readonly path: string;
+  readonly peerId: PeerId;
+  readonly rng: Rng;
+  /** Our listen port, told to peers in the extended handshake. */
+  readonly listenPort?: number;
+  /** Trust the data on disk without checking it (seeding freshly created torrents). */
+  readonly skipCheck?: boolean;
+  readonly storage?: Storage;
+  readonly client?: string;
+}
+
+export interface TorrentStats {
+  readonly have: number;
+  readonly pieces: number;
+  readonly downloaded: number;
+  readonly uploaded: number;
+  readonly downRate: number;
+  readonly upRate: number;
+  readonly peers: number;
+}
+
+export interface TorrentEvents {
+  ready: [];
+  'piece-verified': [piece: number];
+  done: [];
+  'peer-connect': [address: string];
+  'peer-disconnect': [address: string, reason: string];
+  error: [error: FanseedError];
+}
+
+interface Link {
+  readonly key: PeerKey;
+  readonly address: string;
+  readonly sock: PeerSocket;
+  readonly serving: Map<string, BlockRef>;
+  reads: number;
+}
+
+const MAX_READS_PER_PEER = 4;
+const PAUSE_WRITES_AT = 64 * 1024 * 1024;
+const RESUME_WRITES_AT = 16 * 1024 * 1024;
+
+export class Torrent extends EventEmitter<TorrentEvents> {
+  readonly layout: TorrentLayout;
+  private storage: Storage;
+  private swarm: Swarm | undefined;
+  private readonly links = new Map<PeerKey, Link>();
+  private readonly banned = new Set<string>();
+  private readonly pendingWrites = new Map<number, Array<Promise<void>>>();
+  private writeBytes = 0;
+  private readsPaused = false;
+  private nextKey = 1;
+  private timer: NodeJS.Timeout | undefined;
+  private closing = false;
+  downloaded = 0;
+  uploaded = 0;
+
+  constructor(
+    readonly meta: Metainfo,
+    private readonly options: TorrentOptions,
+  ) {
+    super();
+    this.layout = torrentLayout(meta);
+    this.storage = options.storage ?? storageFor(meta, options.path, this.layout);
+  }
+
+  get have(): Bitfield {
+    return this.swarm?.have ?? new Bitfield(this.meta.pieceCount);
+  }
+
+  get complete(): boolean {
+    return this.swarm?.complete === true;
+  }
+
+  stats(): TorrentStats {
+    const peers = this.swarm?.peerList() ?? [];
+    return {
+      have: this.have.count,
+      pieces: this.meta.pieceCount,
+      downloaded: this.downloaded,
+      uploaded: this.uploaded,
+      downRate: peers.reduce((n, p) => n + p.downRate, 0),
+      upRate: peers.reduce((n, p) => n + p.upRate, 0),
+      peers: this.links.size,
+    };
+  }
+
+  /** Checks what is on disk (unless told not to), then starts trading. */
+  async start(): Promise<void> {
+    let have: Bitfield;
+    if (this.options.skipCheck) have = Bitfield.full(this.meta.pieceCount);
+    else have = (await verifyPieces(this.meta, this.storage, this.layout)).have;
+    const g = this.layout.geometry;
+    this.swarm = new Swarm(
+      g,
+      new PiecePicker(g, this.options.rng, have),
+      new Choker(this.options.rng),
+    );
+    this.timer = setInterval(() => this.tick(), 1000);
+    this.emit('ready');
+    if (this.swarm.complete) this.emit('done');
+  }
+
+  /** Dials a peer; failures are reported as peer-disconnect, never thrown. */
+  connectTo(host: string, port: number): void {
+    if (this.closing || this.banned.has(host)) return;
+    const socket = connect({ host, port });
+    const sock = this.wrap(socket, `${host}:${port}`);
+    socket.once('connect', () => sock.writeRaw(this.ourHandshake()));
+  }
+
+  /** An incoming connection whose handshake named this torrent (Session routes it). */
+  acceptIncoming(socket: Socket): PeerSocket | undefined {
+    const host = socket.remoteAddress ?? '';
+    if (this.closing || this.banned.has(host)) return undefined;
+    return this.wrap(socket, `${host}:${socket.remotePort ?? 0}`, true);
+  }
+
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    if (this.timer !== undefined) clearInterval(this.timer);
+    for (const link of this.links.values()) link.sock.end('torrent closed', undefined);
+    await Promise.allSettled([...this.pendingWrites.values()].flat());
+    await this.storage.close();
+  }
+
+  private ourHandshake(): Uint8Array {
+    const hash = this.meta.infoHashV1 ?? this.meta.infoHashV2;
+    if (hash === undefined)
+      throw new FanseedError('META_MISSING_FIELD', 'the torrent has no info-hash');
+    return encodeHandshake(hash, this.options.peerId, {
+      extensionProtocol: true,
+      fast: true,
+      v2Upgrade: this.meta.version === 'hybrid',
+    });
+  }
+
+  private wrap(socket: Socket, address: string, incoming = false): PeerSocket {
+    const key = this.nextKey++;
+    let registered = false;
+    const sock: PeerSocket = new PeerSocket(socket, {
+      handshake: (h) => {
+        registered = this.onHandshake(key, address, sock, h, incoming);
+        return registered;
+      },
+      message: (m) => this.onMessage(key, m),
+      closed: (reason) => {
+        if (!registered) return;
+        this.links.delete(key);
+        this.swarm?.peerClosed(key);
+        this.emit('peer-disconnect', address, reason);
+        this.run();
+      },
+      drained: () => {
+        const link = this.links.get(key);
+        if (link !== undefined) this.pumpServes(link);
+      },
+    });
+    return sock;
+  }
+
+  private onHandshake(
+    key: PeerKey,
+    address: string,
+    sock: PeerSocket,
+    h: Handshake,
+    incoming: boolean,
+  ): boolean {
+    const swarm = this.swarm;
+    if (swarm === undefined || this.closing) return false;
+    if (!matchInfoHash(h.infoHash, { v1: this.meta.infoHashV1, v2: this.meta.infoHashV2 }).ok)
+      return false;
+    sock.attach(this.layout.geometry, this.meta.pieceCount);
+    if (incoming) sock.writeRaw(this.ourHandshake());
+    this.links.set(key, { key, address, sock, serving: new Map(), reads: 0 });
+    if (this.readsPaused) sock.socket.pause();
+    if (h.flags.extensionProtocol) {
+      const payload = encodeExtendedHandshake({
+        extensions: new Map(),
+        client: this.options.client ?? 'fanseed',
+        requestQueue: 250,
+        ...(this.options.listenPort === undefined ? {} : { port: this.options.listenPort }),
+      });
+      sock.send({ kind: 'extended', id: EXTENDED_HANDSHAKE_ID, payload });
+    }
+    swarm.peerConnected(key, h.flags.fast, Date.now());
+    this.emit('peer-connect', address);
+    this.run();
+    return true;
+  }
+
+  private onMessage(key: PeerKey, m: ValidPeerMessage): void {
+    const swarm = this.swarm;
+    if (swarm === undefined) return;
+    if (m.kind === 'extended' && m.id === EXTENDED_HANDSHAKE_ID) {
+      const h = decodeExtendedHandshake(m.payload);
+      if (h.ok && h.value.requestQueue !== undefined)
+        swarm.setMaxRequests(key, h.value.requestQueue);
+    }
+    if (m.kind === 'piece') this.downloaded += m.block.length;
+    swarm.message(key, m, Date.now());
+    this.run();
+  }
+
+  private tick(): void {
+    this.swarm?.tick(Date.now());
+    this.run();
+  }
+
+  /** Carries out what the swarm asked for. */
+  private run(): void {
+    const swarm = this.swarm;
+    if (swarm === undefined) return;
+    for (const c of swarm.drain()) this.execute(c);
+  }
+
+  private execute(c: SwarmCommand): void {
+    switch (c.kind) {
+      case 'send':
+        this.links.get(c.peer)?.sock.send(c.message);
+        return;
+      case 'serve': {
+        const link = this.links.get(c.peer);
+        if (link === undefined) return;
+        link.serving.set(blockKey(c.ref), c.ref);
+        this.pumpServes(link);
+        return;
+      }
+      case 'unserve':
+        this.links.get(c.peer)?.serving.delete(blockKey(c.ref));
+        return;
+      case 'write':
+        this.write(c.ref, c.data);
+        return;
+      case 'verify':
+        void this.verify(c.piece);
+        return;
+      case 'disconnect': {
+        const link = this.links.get(c.peer);
+        if (link === undefined) return;
+        if (c.ban) this.banned.add(link.address.slice(0, link.address.lastIndexOf(':')));
+        link.sock.end(c.reason, undefined);
+        return;
+      }
+      case 'piece-verified':
+        this.emit('piece-verified', c.piece);
+        return;
+      case 'done':
+        this.emit('done');
+        return;
+    }
+  }
+
+  /** Reads queued blocks for a peer while its socket has room; at most a few reads at once. */
+  private pumpServes(link: Link): void {
+    while (link.reads < MAX_READS_PER_PEER && !link.sock.congested && link.serving.size > 0) {
+      const [key, ref] = link.serving.entries().next().value as [string, BlockRef];
+      link.serving.delete(key);
+      link.reads++;
+      this.storage.read(ref.index, ref.begin, ref.length).then(
+        (block) => {
+          link.reads--;
+          if (link.sock.closed) return;
+          link.sock.sendBlock(ref.index, ref.begin, block);
+          this.uploaded += block.length;
+          this.swarm?.served(link.key, ref);
+          this.pumpServes(link);
+        },
+        (e: unknown) => {
+          link.reads--;
+          this.fail(
+            new FanseedError('IO_FAILED', `reading piece ${ref.index}: ${(e as Error).message}`, {
+              cause: e,
+            }),
+          );
+        },
+      );
+    }
+  }
+
+  private write(ref: BlockRef, data: Uint8Array): void {
+    this.writeBytes += data.length;
+    if (!this.readsPaused && this.writeBytes > PAUSE_WRITES_AT) this.setReading(false);
+    const done = this.storage.write(ref.index, ref.begin, data).then(
+      () => {
+        this.writeBytes -= data.length;
+        if (this.readsPaused && this.writeBytes < RESUME_WRITES_AT) this.setReading(true);
+      },
+      (e: unknown) =>
+        this.fail(
+          new FanseedError('IO_FAILED', `writing piece ${ref.index}: ${(e as Error).message}`, {
+            cause: e,
+          }),
+        ),
+    );
+    const list = this.pendingWrites.get(ref.index) ?? [];
+    list.push(done);
+    this.pendingWrites.set(ref.index, list);
+  }
+
+  /** Back-pressure: stop reading sockets while the disk is behind. */
+  private setReading(on: boolean): void {
+    this.readsPaused = !on;
+    for (const link of this.links.values()) {
+      if (on) link.sock.socket.resume();
+      else link.sock.socket.pause();
+    }
+  }
+
+  private async verify(piece: number): Promise<void> {
+    await Promise.all(this.pendingWrites.get(piece) ?? []);
+    this.pendingWrites.delete(piece);
+    if (this.closing) return;
+    let good = false;
+    try {
+      const data = await this.storage.read(piece, 0, this.layout.geometry.pieceSize(piece));
+      good = checkPiece(this.meta, this.layout, piece, data, nodeHash) === 'good';
+    } catch (e) {
+      if (!(e instanceof FanseedError)) throw e;
+    }
+    this.swarm?.pieceChecked(piece, good);
+    this.run();
+  }
+
+  private fail(error: FanseedError): void {
+    if (this.closing) return;
+    this.emit('error', error);
+    void this.close();
+  }
+}

@@ -203,7 +203,7 @@ export class Torrent extends EventEmitter<TorrentEvents> {
     if (swarm === undefined || this.closing) return false;
     if (!matchInfoHash(h.infoHash, { v1: this.meta.infoHashV1, v2: this.meta.infoHashV2 }).ok)
       return false;
-    sock.attach(this.layout.geometry, this.meta.pieceCount);
+    sock.attach(this.layout.wireGeometry, this.meta.pieceCount);
     if (incoming) sock.writeRaw(this.ourHandshake());
     this.links.set(key, { key, address, sock, serving: new Map(), reads: 0 });
     if (this.readsPaused) sock.socket.pause();

@@ -11,7 +11,11 @@ export interface TorrentLayout {
   readonly layout: Layout;
   /** Per layout file: true for BEP 47 padding. */
   readonly pad: readonly boolean[];
+  /** Piece sizes as we request them: padding left out. */
   readonly geometry: PieceGeometry;
+  /** Piece sizes as peers may request them: other clients (libtorrent) ask for blocks that run
+   * into padding, which we answer with zeros. */
+  readonly wireGeometry: PieceGeometry;
 }
 
 export const torrentLayout = (meta: Metainfo): TorrentLayout => {
@@ -21,7 +25,12 @@ export const torrentLayout = (meta: Metainfo): TorrentLayout => {
       ? alignedLayout(lengths, meta.pieceLength)
       : contiguousLayout(lengths, meta.pieceLength);
   const pad = meta.files.map((f) => f.pad);
-  return { layout, pad, geometry: PieceGeometry.fromLayout(layout, pad) };
+  return {
+    layout,
+    pad,
+    geometry: PieceGeometry.fromLayout(layout, pad),
+    wireGeometry: PieceGeometry.fromLayout(layout),
+  };
 };
 
 /** Bytes of padding at the end of a piece (zeros that complete it for SHA-1). */

@@ -7,7 +7,11 @@ export class MemoryStorage implements Storage {
   private readonly files: Array<Uint8Array | undefined>;
   private readonly written: Array<Uint8Array | undefined>;
 
-  constructor(private readonly layout: Layout) {
+  /** `pad[i]` marks layout file i as BEP 47 padding: zeros, never stored. */
+  constructor(
+    private readonly layout: Layout,
+    private readonly pad: readonly boolean[] = [],
+  ) {
     this.files = layout.files.map(() => undefined);
     this.written = layout.files.map(() => undefined);
   }
@@ -15,6 +19,10 @@ export class MemoryStorage implements Storage {
   async write(piece: number, offset: number, data: Uint8Array): Promise<void> {
     let at = 0;
     for (const span of this.spans(piece, offset, data.length)) {
+      if (this.pad[span.file]) {
+        at += span.length;
+        continue;
+      }
       const file = this.file(span.file);
       file.set(data.subarray(at, at + span.length), span.fileOffset);
       (this.written[span.file] as Uint8Array).fill(
@@ -30,6 +38,10 @@ export class MemoryStorage implements Storage {
     const out = new Uint8Array(length);
     let at = 0;
     for (const span of this.spans(piece, offset, length)) {
+      if (this.pad[span.file]) {
+        at += span.length;
+        continue;
+      }
       const marks = this.written[span.file];
       if (
         marks === undefined ||

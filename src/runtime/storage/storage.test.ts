@@ -23,7 +23,7 @@ interface Subject {
 }
 
 const makers: Record<string, (layout: Layout, pad: boolean[]) => Promise<Subject>> = {
-  memory: async (layout) => ({ storage: new MemoryStorage(layout) }),
+  memory: async (layout, pad) => ({ storage: new MemoryStorage(layout, pad) }),
   disk: async (layout, pad) => {
     const dir = await mkdtemp(join(tmpdir(), 'fanseed-storage-'));
     dirs.push(dir);
@@ -100,6 +100,21 @@ for (const [kind, make] of Object.entries(makers)) {
         storage.write(9, 0, new Uint8Array(1)),
         (e: unknown) => e instanceof FanseedError,
       );
+      await storage.close();
+    });
+  });
+}
+
+for (const [kind, make] of Object.entries(makers)) {
+  describe(`${kind} storage with padding files`, () => {
+    it('reads padding as zeros and never stores it', async () => {
+      // A hybrid's v1 view: file, padding to the piece boundary, file.
+      const layout = contiguousLayout([100, 16_384 - 100, 50], 16_384);
+      const { storage } = await make(layout, [false, true, false]);
+      await storage.write(0, 0, new Uint8Array(16_384).fill(9));
+      const back = await storage.read(0, 0, 16_384);
+      assert.deepEqual(back.subarray(0, 100), new Uint8Array(100).fill(9));
+      assert.deepEqual(back.subarray(100), new Uint8Array(16_384 - 100));
       await storage.close();
     });
   });

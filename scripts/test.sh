@@ -28,7 +28,7 @@ npm run --silent build
 echo "== lint (biome, layer rules)"
 npm run --silent lint
 
-tests=(dist/src/**/*.test.js dist/test/fuzz/**/*.test.js)
+tests=(dist/src/**/*.test.js dist/test/fuzz/**/*.test.js dist/test/e2e/**/*.test.js)
 if [ -z "$skip_interop" ]; then tests+=(dist/test/interop/**/*.test.js); fi
 echo "== tests (${#tests[@]} files)"
 node --test --test-reporter=spec "${tests[@]}"

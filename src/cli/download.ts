@@ -22,6 +22,7 @@ export const registerDownload = (program: Command, io: CliIo): void => {
         input,
         path: flags.output,
         flags,
+        resume: true,
         skipCheck: false,
         until: async (torrent, reporter) => {
           if (!torrent.complete) {

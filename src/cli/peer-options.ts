@@ -1,6 +1,7 @@
 /** Options shared by the commands that talk to peers (download, seed). */
 import { type Command, Option } from 'commander';
 import { FanseedError } from '../lib/errors.js';
+import { parseByteSize } from './format.js';
 
 export interface PeerFlags {
   port: string;
@@ -8,6 +9,7 @@ export interface PeerFlags {
   json?: boolean;
   dht: boolean;
   lsd: boolean;
+  uploadLimit?: string;
 }
 
 export const addPeerOptions = (command: Command): Command =>
@@ -20,6 +22,7 @@ export const addPeerOptions = (command: Command): Command =>
       [],
     )
     .option('--json', 'print one JSON event per line instead of a progress display')
+    .option('--upload-limit <rate>', 'most bytes per second to upload (e.g. 500K, 2M)')
     .addOption(
       new Option('--no-dht', 'do not use the DHT (fanseed has no DHT yet: it is always off)'),
     )
@@ -32,6 +35,14 @@ export const parsePort = (text: string): number => {
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new FanseedError('CLI_USAGE', `--port ${text} is not a port number`);
   return port;
+};
+
+export const parseRate = (text: string | undefined): number | undefined => {
+  if (text === undefined) return undefined;
+  const rate = parseByteSize(text);
+  if (rate === undefined || rate <= 0)
+    throw new FanseedError('CLI_USAGE', `--upload-limit ${text} is not a rate (e.g. 500K)`);
+  return rate;
 };
 
 /** "host:port" or "[v6]:port". */

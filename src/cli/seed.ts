@@ -22,6 +22,7 @@ export const registerSeed = (program: Command, io: CliIo): void => {
         input,
         path: flags.path,
         flags,
+        resume: false,
         skipCheck: flags.skipCheck === true,
         until: async (torrent, reporter) => {
           if (!torrent.complete) {

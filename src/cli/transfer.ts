@@ -4,7 +4,7 @@ import { readTorrentFile } from '../runtime/read-torrent.js';
 import { Session } from '../runtime/session.js';
 import type { Torrent } from '../runtime/torrent.js';
 import type { CliIo } from './output.js';
-import { type PeerFlags, parsePeer, parsePort } from './peer-options.js';
+import { type PeerFlags, parsePeer, parsePort, parseRate } from './peer-options.js';
 import { type Reporter, startReporter } from './progress.js';
 
 export interface TransferPlan {
@@ -12,6 +12,8 @@ export interface TransferPlan {
   readonly path: string;
   readonly flags: PeerFlags;
   readonly skipCheck: boolean;
+  /** Keep resume data beside the download. */
+  readonly resume: boolean;
   /** Called once the torrent is ready: resolves when the command is finished. */
   readonly until: (torrent: Torrent, reporter: Reporter) => Promise<void>;
 }
@@ -38,13 +40,21 @@ export const runTransfer = async (plan: TransferPlan, io: CliIo): Promise<void> 
   const port = parsePort(plan.flags.port);
   const peers = plan.flags.peer.map(parsePeer);
   const meta = await readTorrentFile(plan.input);
-  const session = await Session.open({ port });
+  const uploadLimit = parseRate(plan.flags.uploadLimit);
+  const session = await Session.open({
+    port,
+    ...(uploadLimit === undefined ? {} : { uploadLimit }),
+  });
   let reporter: Reporter | undefined;
   try {
     const json = plan.flags.json === true;
     if (json) io.out(`${JSON.stringify({ event: 'listening', port: session.port })}\n`);
     else io.err(`listening for peers on port ${session.port}\n`);
-    const torrent = await session.add(meta, { path: plan.path, skipCheck: plan.skipCheck });
+    const torrent = await session.add(meta, {
+      path: plan.path,
+      skipCheck: plan.skipCheck,
+      resume: plan.resume,
+    });
     reporter = startReporter(torrent, io, json);
     reporter.event('ready', { name: meta.name, have: torrent.have.count, pieces: meta.pieceCount });
     let failure: FanseedError | undefined;

@@ -10,6 +10,8 @@ import { toHex } from '../lib/bytes.js';
 import { FanseedError } from '../lib/errors.js';
 import { makePeerId, type PeerId } from '../lib/ids.js';
 import type { Rng } from '../lib/ports.js';
+import { TokenBucket } from '../lib/token-bucket.js';
+import { resumePath } from './resume-store.js';
 import { Torrent } from './torrent.js';
 
 export interface SessionOptions {
@@ -18,11 +20,17 @@ export interface SessionOptions {
   /** Listen address (default all interfaces). */
   readonly host?: string;
   readonly rng?: Rng;
+  /** Upload limit for all torrents together, bytes per second. */
+  readonly uploadLimit?: number;
 }
 
 export interface AddOptions {
   readonly path: string;
   readonly skipCheck?: boolean;
+  /** Keep resume data (in `path`/.fanseed/) so a restart skips re-checking verified pieces. */
+  readonly resume?: boolean;
+  /** Upload limit for this torrent, bytes per second. */
+  readonly uploadLimit?: number;
 }
 
 /** Randomness from the operating system, for peer ids and picking. */
@@ -39,17 +47,21 @@ export class Session {
   private readonly pending = new Set<Socket>();
   private readonly rng: Rng;
 
+  private readonly uploadLimit: TokenBucket | undefined;
+
   private constructor(
     private readonly server: Server,
     rng: Rng,
+    uploadLimit: number | undefined,
   ) {
     this.rng = rng;
+    this.uploadLimit = uploadLimit === undefined ? undefined : new TokenBucket(uploadLimit);
     this.peerId = makePeerId(rng);
   }
 
   static async open(options: SessionOptions = {}): Promise<Session> {
     const server = createServer();
-    const session = new Session(server, options.rng ?? systemRng);
+    const session = new Session(server, options.rng ?? systemRng, options.uploadLimit);
     server.on('connection', (socket) => session.incoming(socket));
     await new Promise<void>((resolve, reject) => {
       server.once('error', (e) =>
@@ -72,7 +84,19 @@ export class Session {
       peerId: this.peerId,
       rng: this.rng,
       listenPort: this.port,
+      uploadLimits: [
+        this.uploadLimit,
+        options.uploadLimit === undefined ? undefined : new TokenBucket(options.uploadLimit),
+      ].filter((b): b is TokenBucket => b !== undefined),
       ...(options.skipCheck === undefined ? {} : { skipCheck: options.skipCheck }),
+      ...(options.resume
+        ? {
+            resumeFile: resumePath(
+              options.path,
+              (meta.infoHashV1 ?? meta.infoHashV2) as Uint8Array,
+            ),
+          }
+        : {}),
     });
     for (const hash of [meta.infoHashV1, meta.infoHashV2?.subarray(0, 20)]) {
       if (hash !== undefined) this.torrents.set(toHex(hash), torrent);

@@ -23,10 +23,12 @@ import { Bitfield } from '../lib/bitfield.js';
 import { FanseedError } from '../lib/errors.js';
 import type { PeerId } from '../lib/ids.js';
 import type { Rng } from '../lib/ports.js';
+import type { TokenBucket } from '../lib/token-bucket.js';
 import { nodeHash } from './node-hash.js';
 import { PeerSocket } from './peer/peer-socket.js';
+import { loadResume, saveResume } from './resume-store.js';
 import type { Storage } from './storage/storage.js';
-import { storageFor, verifyPieces } from './verify.js';
+import { stillOnDisk, storageFor, verifyPieces } from './verify.js';
 
 export interface TorrentOptions {
   /** Folder that holds (or will hold) the torrent's files. */
@@ -39,6 +41,10 @@ export interface TorrentOptions {
   readonly skipCheck?: boolean;
   readonly storage?: Storage;
   readonly client?: string;
+  /** Where to keep resume data (none when undefined). */
+  readonly resumeFile?: string;
+  /** Upload limits every sent block must pass (this torrent's and the session's). */
+  readonly uploadLimits?: readonly TokenBucket[];
 }
 
 export interface TorrentStats {
@@ -66,6 +72,7 @@ interface Link {
   readonly sock: PeerSocket;
   readonly serving: Map<string, BlockRef>;
   reads: number;
+  retry: NodeJS.Timeout | undefined;
 }
 
 const MAX_READS_PER_PEER = 4;
@@ -83,6 +90,7 @@ export class Torrent extends EventEmitter<TorrentEvents> {
   private readsPaused = false;
   private nextKey = 1;
   private timer: NodeJS.Timeout | undefined;
+  private saveTimer: NodeJS.Timeout | undefined;
   private closing = false;
   downloaded = 0;
   uploaded = 0;
@@ -121,7 +129,17 @@ export class Torrent extends EventEmitter<TorrentEvents> {
   async start(): Promise<void> {
     let have: Bitfield;
     if (this.options.skipCheck) have = Bitfield.full(this.meta.pieceCount);
-    else have = (await verifyPieces(this.meta, this.storage, this.layout)).have;
+    else {
+      const resumed = await this.loadResume();
+      have = (
+        await verifyPieces(
+          this.meta,
+          this.storage,
+          this.layout,
+          resumed === undefined ? {} : { trusted: resumed },
+        )
+      ).have;
+    }
     const g = this.layout.geometry;
     this.swarm = new Swarm(
       g,
@@ -152,9 +170,48 @@ export class Torrent extends EventEmitter<TorrentEvents> {
     if (this.closing) return;
     this.closing = true;
     if (this.timer !== undefined) clearInterval(this.timer);
+    if (this.saveTimer !== undefined) clearTimeout(this.saveTimer);
     for (const link of this.links.values()) link.sock.end('torrent closed', undefined);
     await Promise.allSettled([...this.pendingWrites.values()].flat());
     await this.storage.close();
+    await this.saveResume();
+  }
+
+  private get infoHash(): Uint8Array {
+    return (this.meta.infoHashV1 ?? this.meta.infoHashV2) as Uint8Array;
+  }
+
+  private async loadResume(): Promise<Bitfield | undefined> {
+    const file = this.options.resumeFile;
+    if (file === undefined) return undefined;
+    const have = await loadResume(file, this.infoHash, this.meta.pieceCount);
+    return have === undefined
+      ? undefined
+      : stillOnDisk(this.meta, this.options.path, this.layout, have);
+  }
+
+  /** Saves what is verified; debounced while downloading, always on close. */
+  private scheduleSave(): void {
+    if (this.options.resumeFile === undefined || this.saveTimer !== undefined || this.closing)
+      return;
+    this.saveTimer = setTimeout(() => {
+      this.saveTimer = undefined;
+      void this.saveResume();
+    }, 1000);
+    this.saveTimer.unref();
+  }
+
+  private async saveResume(): Promise<void> {
+    const file = this.options.resumeFile;
+    if (file === undefined || this.swarm === undefined) return;
+    try {
+      await saveResume(file, this.infoHash, this.swarm.have);
+    } catch (e) {
+      this.emit(
+        'error',
+        new FanseedError('IO_FAILED', `saving resume data: ${(e as Error).message}`, { cause: e }),
+      );
+    }
   }
 
   private ourHandshake(): Uint8Array {
@@ -179,6 +236,8 @@ export class Torrent extends EventEmitter<TorrentEvents> {
       message: (m) => this.onMessage(key, m),
       closed: (reason) => {
         if (!registered) return;
+        const link = this.links.get(key);
+        if (link?.retry !== undefined) clearTimeout(link.retry);
         this.links.delete(key);
         this.swarm?.peerClosed(key);
         this.emit('peer-disconnect', address, reason);
@@ -205,7 +264,7 @@ export class Torrent extends EventEmitter<TorrentEvents> {
       return false;
     sock.attach(this.layout.wireGeometry, this.meta.pieceCount);
     if (incoming) sock.writeRaw(this.ourHandshake());
-    this.links.set(key, { key, address, sock, serving: new Map(), reads: 0 });
+    this.links.set(key, { key, address, sock, serving: new Map(), reads: 0, retry: undefined });
     if (this.readsPaused) sock.socket.pause();
     if (h.flags.extensionProtocol) {
       const payload = encodeExtendedHandshake({
@@ -276,6 +335,7 @@ export class Torrent extends EventEmitter<TorrentEvents> {
         return;
       }
       case 'piece-verified':
+        this.scheduleSave();
         this.emit('piece-verified', c.piece);
         return;
       case 'done':
@@ -284,10 +344,15 @@ export class Torrent extends EventEmitter<TorrentEvents> {
     }
   }
 
-  /** Reads queued blocks for a peer while its socket has room; at most a few reads at once. */
+  /** Reads queued blocks for a peer while its socket has room and the upload limits allow;
+   * at most a few reads at once. */
   private pumpServes(link: Link): void {
     while (link.reads < MAX_READS_PER_PEER && !link.sock.congested && link.serving.size > 0) {
       const [key, ref] = link.serving.entries().next().value as [string, BlockRef];
+      if (!this.mayUpload(ref.length)) {
+        this.retryServes(link, ref.length);
+        return;
+      }
       link.serving.delete(key);
       link.reads++;
       this.storage.read(ref.index, ref.begin, ref.length).then(
@@ -309,6 +374,24 @@ export class Torrent extends EventEmitter<TorrentEvents> {
         },
       );
     }
+  }
+
+  private mayUpload(bytes: number): boolean {
+    const limits = this.options.uploadLimits ?? [];
+    const now = Date.now();
+    if (limits.some((b) => b.waitMs(bytes, now) > 0)) return false;
+    for (const b of limits) b.take(bytes, now);
+    return true;
+  }
+
+  private retryServes(link: Link, bytes: number): void {
+    if (link.retry !== undefined) return;
+    const now = Date.now();
+    const wait = Math.max(1, ...(this.options.uploadLimits ?? []).map((b) => b.waitMs(bytes, now)));
+    link.retry = setTimeout(() => {
+      link.retry = undefined;
+      if (!link.sock.closed) this.pumpServes(link);
+    }, wait);
   }
 
   private write(ref: BlockRef, data: Uint8Array): void {

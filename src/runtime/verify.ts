@@ -1,5 +1,6 @@
 /** Which pieces of a torrent are on disk and correct (`fanseed verify`, and resume checks). */
-import { filePieceRange } from '../core/geometry/layout.js';
+import { stat } from 'node:fs/promises';
+import { filePieceRange, pieceSpans } from '../core/geometry/layout.js';
 import type { Metainfo } from '../core/metainfo/types.js';
 import { checkPiece } from '../core/torrent/piece-check.js';
 import { type TorrentLayout, torrentLayout } from '../core/torrent/torrent-layout.js';
@@ -21,32 +22,72 @@ export interface VerifyResult {
   readonly unknown: number;
 }
 
+export const dataPaths = (meta: Metainfo, dataPath: string): string[] =>
+  filePaths(
+    dataPath,
+    meta.name,
+    meta.multiFile,
+    meta.files.map((f) => f.path),
+  );
+
 export const storageFor = (
   meta: Metainfo,
   dataPath: string,
   t: TorrentLayout = torrentLayout(meta),
-): DiskStorage =>
-  new DiskStorage(
-    t.layout,
-    filePaths(
-      dataPath,
-      meta.name,
-      meta.multiFile,
-      meta.files.map((f) => f.path),
+): DiskStorage => new DiskStorage(t.layout, dataPaths(meta, dataPath), t.pad);
+
+/**
+ * Resume data says these pieces were good; keep only those whose bytes are still there (a file
+ * deleted or truncated since loses its pieces, which are then checked or fetched again).
+ */
+export const stillOnDisk = async (
+  meta: Metainfo,
+  dataPath: string,
+  t: TorrentLayout,
+  trusted: Bitfield,
+): Promise<Bitfield> => {
+  const paths = dataPaths(meta, dataPath);
+  const sizes = await Promise.all(
+    paths.map((p, i) =>
+      t.pad[i]
+        ? Number.POSITIVE_INFINITY
+        : stat(p).then(
+            (s) => s.size,
+            () => -1,
+          ),
     ),
-    t.pad,
   );
+  const kept = new Bitfield(meta.pieceCount);
+  for (let piece = 0; piece < meta.pieceCount; piece++) {
+    if (!trusted.has(piece)) continue;
+    const spans = pieceSpans(t.layout, piece).spans;
+    if (spans.every((s) => (sizes[s.file] ?? -1) >= s.fileOffset + s.length)) kept.set(piece);
+  }
+  return kept;
+};
 
 /** Reads and checks every piece; a missing or short file makes its pieces bad, not an error. */
+export interface VerifyOptions {
+  /** Pieces known good (resume data): taken without reading them. */
+  readonly trusted?: Bitfield;
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
 export const verifyPieces = async (
   meta: Metainfo,
   storage: Storage,
   t: TorrentLayout = torrentLayout(meta),
-  onProgress?: (done: number, total: number) => void,
+  options: VerifyOptions = {},
 ): Promise<VerifyResult> => {
   const have = new Bitfield(meta.pieceCount);
   let unknown = 0;
+  const onProgress = options.onProgress;
   for (let piece = 0; piece < meta.pieceCount; piece++) {
+    if (options.trusted?.has(piece)) {
+      have.set(piece);
+      onProgress?.(piece + 1, meta.pieceCount);
+      continue;
+    }
     let data: Uint8Array | undefined;
     try {
       data = await storage.read(piece, 0, t.geometry.pieceSize(piece));

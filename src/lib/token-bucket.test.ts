@@ -1,0 +1,27 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { TokenBucket } from './token-bucket.js';
+
+describe('TokenBucket', () => {
+  it('lets a burst through, then the rate', () => {
+    const b = new TokenBucket(1000, 2000);
+    assert.equal(b.take(2000, 0), true);
+    assert.equal(b.take(1, 0), false);
+    assert.equal(b.waitMs(500, 0), 500);
+    assert.equal(b.take(500, 500), true);
+    assert.equal(b.take(600, 1000), false);
+    assert.equal(b.take(500, 1000), true);
+  });
+
+  it('averages to its rate over time', () => {
+    const b = new TokenBucket(16_384 * 10, 16_384);
+    let sent = 0;
+    for (let now = 0; now <= 10_000; now += 7) while (b.take(16_384, now)) sent += 16_384;
+    assert.ok(Math.abs(sent - 16_384 * 10 * 10) <= 2 * 16_384, `sent ${sent}`);
+  });
+
+  it('never limits at Infinity', () => {
+    const b = new TokenBucket(Number.POSITIVE_INFINITY);
+    for (let i = 0; i < 100; i++) assert.equal(b.take(1e9, 0), true);
+  });
+});

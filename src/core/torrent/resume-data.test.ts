@@ -24,7 +24,7 @@ describe('resume data', () => {
       undefined,
     );
     assert.equal(
-      decodeResume(encodeResume({ ...good, have: new Bitfield(11) }), expect),
+      decodeResume(encodeResume({ ...good, have: new Bitfield(17) }), expect),
       undefined,
     );
     assert.equal(decodeResume(new TextEncoder().encode('d4:junki1ee'), expect), undefined);

@@ -28,7 +28,7 @@ import { nodeHash } from './node-hash.js';
 import { PeerSocket } from './peer/peer-socket.js';
 import { loadResume, saveResume } from './resume-store.js';
 import type { Storage } from './storage/storage.js';
-import { stillOnDisk, storageFor, verifyPieces } from './verify.js';
+import { createEmptyFiles, stillOnDisk, storageFor, verifyPieces } from './verify.js';
 
 export interface TorrentOptions {
   /** Folder that holds (or will hold) the torrent's files. */
@@ -130,6 +130,11 @@ export class Torrent extends EventEmitter<TorrentEvents> {
     let have: Bitfield;
     if (this.options.skipCheck) have = Bitfield.full(this.meta.pieceCount);
     else {
+      await createEmptyFiles(this.meta, this.options.path).catch((e: unknown) => {
+        throw new FanseedError('IO_FAILED', `creating empty files: ${(e as Error).message}`, {
+          cause: e,
+        });
+      });
       const resumed = await this.loadResume();
       have = (
         await verifyPieces(

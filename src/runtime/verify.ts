@@ -1,5 +1,6 @@
 /** Which pieces of a torrent are on disk and correct (`fanseed verify`, and resume checks). */
-import { stat } from 'node:fs/promises';
+import { mkdir, open, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { filePieceRange, pieceSpans } from '../core/geometry/layout.js';
 import type { Metainfo } from '../core/metainfo/types.js';
 import { checkPiece } from '../core/torrent/piece-check.js';
@@ -35,6 +36,19 @@ export const storageFor = (
   dataPath: string,
   t: TorrentLayout = torrentLayout(meta),
 ): DiskStorage => new DiskStorage(t.layout, dataPaths(meta, dataPath), t.pad);
+
+/** Empty files hold no piece, so nothing would ever write them: create them up front. */
+export const createEmptyFiles = async (meta: Metainfo, dataPath: string): Promise<void> => {
+  const paths = dataPaths(meta, dataPath);
+  await Promise.all(
+    meta.files.map(async (f, i) => {
+      if (f.pad || f.length > 0) return;
+      const path = paths[i] as string;
+      await mkdir(dirname(path), { recursive: true });
+      await (await open(path, 'a')).close();
+    }),
+  );
+};
 
 /**
  * Resume data says these pieces were good; keep only those whose bytes are still there (a file

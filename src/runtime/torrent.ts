@@ -25,7 +25,7 @@ import type { PeerId } from '../lib/ids.js';
 import type { Rng } from '../lib/ports.js';
 import type { TokenBucket } from '../lib/token-bucket.js';
 import { nodeHash } from './node-hash.js';
-import { PeerSocket } from './peer/peer-socket.js';
+import { PeerSocket, type PeerTimeouts } from './peer/peer-socket.js';
 import { loadResume, saveResume } from './resume-store.js';
 import type { Storage } from './storage/storage.js';
 import { createEmptyFiles, stillOnDisk, storageFor, verifyPieces } from './verify.js';
@@ -45,6 +45,7 @@ export interface TorrentOptions {
   readonly resumeFile?: string;
   /** Upload limits every sent block must pass (this torrent's and the session's). */
   readonly uploadLimits?: readonly TokenBucket[];
+  readonly peerTimeouts?: PeerTimeouts;
 }
 
 export interface TorrentStats {
@@ -55,6 +56,8 @@ export interface TorrentStats {
   readonly downRate: number;
   readonly upRate: number;
   readonly peers: number;
+  /** Connections closed because the peer broke the protocol or sent bad data. */
+  readonly misbehaving: number;
 }
 
 export interface TorrentEvents {
@@ -94,6 +97,7 @@ export class Torrent extends EventEmitter<TorrentEvents> {
   private closing = false;
   downloaded = 0;
   uploaded = 0;
+  private misbehaving = 0;
 
   constructor(
     readonly meta: Metainfo,
@@ -122,6 +126,7 @@ export class Torrent extends EventEmitter<TorrentEvents> {
       downRate: peers.reduce((n, p) => n + p.downRate, 0),
       upRate: peers.reduce((n, p) => n + p.upRate, 0),
       peers: this.links.size,
+      misbehaving: this.misbehaving,
     };
   }
 
@@ -233,26 +238,31 @@ export class Torrent extends EventEmitter<TorrentEvents> {
   private wrap(socket: Socket, address: string, incoming = false): PeerSocket {
     const key = this.nextKey++;
     let registered = false;
-    const sock: PeerSocket = new PeerSocket(socket, {
-      handshake: (h) => {
-        registered = this.onHandshake(key, address, sock, h, incoming);
-        return registered;
+    const sock: PeerSocket = new PeerSocket(
+      socket,
+      {
+        handshake: (h) => {
+          registered = this.onHandshake(key, address, sock, h, incoming);
+          return registered;
+        },
+        message: (m) => this.onMessage(key, m),
+        closed: (reason, error) => {
+          if (error?.code.startsWith('WIRE_')) this.misbehaving++;
+          if (!registered) return;
+          const link = this.links.get(key);
+          if (link?.retry !== undefined) clearTimeout(link.retry);
+          this.links.delete(key);
+          this.swarm?.peerClosed(key);
+          this.emit('peer-disconnect', address, reason);
+          this.run();
+        },
+        drained: () => {
+          const link = this.links.get(key);
+          if (link !== undefined) this.pumpServes(link);
+        },
       },
-      message: (m) => this.onMessage(key, m),
-      closed: (reason) => {
-        if (!registered) return;
-        const link = this.links.get(key);
-        if (link?.retry !== undefined) clearTimeout(link.retry);
-        this.links.delete(key);
-        this.swarm?.peerClosed(key);
-        this.emit('peer-disconnect', address, reason);
-        this.run();
-      },
-      drained: () => {
-        const link = this.links.get(key);
-        if (link !== undefined) this.pumpServes(link);
-      },
-    });
+      this.options.peerTimeouts,
+    );
     return sock;
   }
 
@@ -336,6 +346,7 @@ export class Torrent extends EventEmitter<TorrentEvents> {
         const link = this.links.get(c.peer);
         if (link === undefined) return;
         if (c.ban) this.banned.add(link.address.slice(0, link.address.lastIndexOf(':')));
+        if (c.misbehaving) this.misbehaving++;
         link.sock.end(c.reason, undefined);
         return;
       }

@@ -50,6 +50,8 @@ export type SwarmCommand =
       readonly kind: 'disconnect';
       readonly peer: PeerKey;
       readonly reason: string;
+      /** The peer broke the rules (counted); `ban`: and may not come back. */
+      readonly misbehaving: boolean;
       readonly ban: boolean;
     }
   | { readonly kind: 'piece-verified'; readonly piece: number }
@@ -217,7 +219,7 @@ export class Swarm {
       return;
     }
     if (p.toServe.size >= this.config.maxIncoming * 2) {
-      this.disconnect(p.key, `request flood (${p.toServe.size} queued)`, false);
+      this.disconnect(p.key, `request flood (${p.toServe.size} queued)`, true);
       return;
     }
     if (p.toServe.size >= this.config.maxIncoming) {
@@ -243,7 +245,7 @@ export class Swarm {
   private onPiece(p: PeerState, ref: BlockRef, data: Uint8Array, now: number): void {
     const receipt = this.picker.blockReceived(p.key, ref);
     if (receipt.kind === 'unrequested') {
-      this.disconnect(p.key, `sent block ${ref.index}:${ref.begin} that was not asked for`, false);
+      this.disconnect(p.key, `sent block ${ref.index}:${ref.begin} that was not asked for`, true);
       return;
     }
     p.outstanding = Math.max(0, p.outstanding - 1);
@@ -292,6 +294,7 @@ export class Swarm {
           this.disconnect(
             key,
             `took part in ${p.badPieces} pieces that failed their hash check`,
+            true,
             true,
           );
         }
@@ -401,8 +404,8 @@ export class Swarm {
     p.outstanding = 0;
   }
 
-  private disconnect(peer: PeerKey, reason: string, ban: boolean): void {
-    this.out.push({ kind: 'disconnect', peer, reason, ban });
+  private disconnect(peer: PeerKey, reason: string, misbehaving: boolean, ban = false): void {
+    this.out.push({ kind: 'disconnect', peer, reason, misbehaving, ban });
     this.peerClosed(peer);
   }
 

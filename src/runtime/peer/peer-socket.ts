@@ -16,8 +16,15 @@ import type { ErrorValue } from '../../lib/errors.js';
 
 /** Bytes queued in the socket above which a peer is congested (no more blocks read for it). */
 const HIGH_WATER = 1024 * 1024;
-/** A peer must complete its handshake this fast. */
-export const HANDSHAKE_TIMEOUT_MS = 10_000;
+export interface PeerTimeouts {
+  /** A peer must complete its handshake this fast. */
+  readonly handshakeMs: number;
+  /** A connection with no whole message for this long is dead or trickling (peers send a
+   * keep-alive every two minutes). */
+  readonly idleMs: number;
+}
+
+export const DEFAULT_PEER_TIMEOUTS: PeerTimeouts = { handshakeMs: 10_000, idleMs: 180_000 };
 
 export interface PeerSocketHandler {
   /** Their handshake arrived; return false to drop the connection. */
@@ -34,13 +41,14 @@ export class PeerSocket {
   private reader: MessageReader | undefined;
   private geometry: WireGeometry | undefined;
   private ended = false;
-  private readonly timer: NodeJS.Timeout;
+  private timer: NodeJS.Timeout;
   bytesIn = 0;
   bytesOut = 0;
 
   constructor(
     readonly socket: Socket,
     private readonly handler: PeerSocketHandler,
+    private readonly timeouts: PeerTimeouts = DEFAULT_PEER_TIMEOUTS,
   ) {
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -49,14 +57,10 @@ export class PeerSocket {
       this.end(`socket error: ${e.message}`, { code: 'IO_FAILED', message: e.message }),
     );
     socket.on('close', () => this.end('connection closed', undefined));
-    this.timer = setTimeout(
-      () =>
-        this.end('no handshake in time', {
-          code: 'WIRE_BAD_HANDSHAKE',
-          message: 'handshake timed out',
-        }),
-      HANDSHAKE_TIMEOUT_MS,
-    );
+    this.timer = setTimeout(() => {
+      const what = this.reader === undefined ? 'no handshake' : 'no message';
+      this.end(`${what} in time`, { code: 'WIRE_BAD_MESSAGE', message: `${what} in time` });
+    }, timeouts.handshakeMs);
     this.timer.unref();
   }
 
@@ -93,6 +97,20 @@ export class PeerSocket {
     process.nextTick(() => this.socket.uncork());
   }
 
+  /** Restarts the idle clock: a whole message (or the handshake) arrived. */
+  private rearm(): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(
+      () =>
+        this.end('no message in time', {
+          code: 'WIRE_BAD_MESSAGE',
+          message: 'idle or trickling connection',
+        }),
+      this.timeouts.idleMs,
+    );
+    this.timer.unref();
+  }
+
   end(reason: string, error: ErrorValue | undefined): void {
     if (this.ended) return;
     this.ended = true;
@@ -109,7 +127,7 @@ export class PeerSocket {
       const r = this.handshakeReader.push(data);
       if (!r.ok) return this.end(r.error.message, r.error);
       if (r.value.kind === 'need-more') return;
-      clearTimeout(this.timer);
+      this.rearm();
       if (!this.handler.handshake(r.value.handshake)) {
         return this.end('handshake refused', {
           code: 'WIRE_WRONG_INFOHASH',
@@ -132,6 +150,7 @@ export class PeerSocket {
       if (pulled.value === undefined) return;
       const valid = validateMessage(pulled.value, this.geometry as WireGeometry);
       if (!valid.ok) return this.end(valid.error.message, valid.error);
+      this.rearm();
       this.handler.message(valid.value);
     }
   }

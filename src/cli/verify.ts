@@ -29,7 +29,8 @@ export const registerVerify = (program: Command, io: CliIo): void => {
         await storage.close();
       }
       const good = result.have.count;
-      const complete = good === meta.pieceCount;
+      const missingFiles = result.files.filter((f) => !f.complete).length;
+      const complete = good === meta.pieceCount && missingFiles === 0;
       if (flags.json) {
         io.out(
           `${JSON.stringify({
@@ -56,6 +57,8 @@ export const registerVerify = (program: Command, io: CliIo): void => {
           );
         }
       }
-      if (!complete) throw new IncompleteData(good, meta.pieceCount);
+      if (good !== meta.pieceCount) throw new IncompleteData(good, meta.pieceCount);
+      if (!complete)
+        throw new FanseedError('IO_FAILED', `${missingFiles} empty file(s) are missing`);
     });
 };

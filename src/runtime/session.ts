@@ -11,6 +11,7 @@ import { FanseedError } from '../lib/errors.js';
 import { makePeerId, type PeerId } from '../lib/ids.js';
 import type { Rng } from '../lib/ports.js';
 import { TokenBucket } from '../lib/token-bucket.js';
+import { DEFAULT_PEER_TIMEOUTS, type PeerTimeouts } from './peer/peer-socket.js';
 import { resumePath } from './resume-store.js';
 import { Torrent } from './torrent.js';
 
@@ -22,6 +23,7 @@ export interface SessionOptions {
   readonly rng?: Rng;
   /** Upload limit for all torrents together, bytes per second. */
   readonly uploadLimit?: number;
+  readonly peerTimeouts?: PeerTimeouts;
 }
 
 export interface AddOptions {
@@ -53,6 +55,7 @@ export class Session {
     private readonly server: Server,
     rng: Rng,
     uploadLimit: number | undefined,
+    private readonly peerTimeouts: PeerTimeouts | undefined,
   ) {
     this.rng = rng;
     this.uploadLimit = uploadLimit === undefined ? undefined : new TokenBucket(uploadLimit);
@@ -61,7 +64,12 @@ export class Session {
 
   static async open(options: SessionOptions = {}): Promise<Session> {
     const server = createServer();
-    const session = new Session(server, options.rng ?? systemRng, options.uploadLimit);
+    const session = new Session(
+      server,
+      options.rng ?? systemRng,
+      options.uploadLimit,
+      options.peerTimeouts,
+    );
     server.on('connection', (socket) => session.incoming(socket));
     await new Promise<void>((resolve, reject) => {
       server.once('error', (e) =>
@@ -84,6 +92,7 @@ export class Session {
       peerId: this.peerId,
       rng: this.rng,
       listenPort: this.port,
+      ...(this.peerTimeouts === undefined ? {} : { peerTimeouts: this.peerTimeouts }),
       uploadLimits: [
         this.uploadLimit,
         options.uploadLimit === undefined ? undefined : new TokenBucket(options.uploadLimit),
@@ -121,7 +130,7 @@ export class Session {
       this.pending.delete(socket);
       socket.destroy();
     };
-    const timer = setTimeout(drop, 10_000);
+    const timer = setTimeout(drop, (this.peerTimeouts ?? DEFAULT_PEER_TIMEOUTS).handshakeMs);
     timer.unref();
     socket.on('error', drop);
     const onData = (chunk: Buffer): void => {

@@ -57,6 +57,25 @@ for (const format of ['v1', 'v2', 'hybrid'] as TorrentVersion[]) {
 }
 
 describe('verifyPieces with files missing', () => {
+  it('reports a missing empty file as incomplete', async () => {
+    const created = await createTorrent(join(dir, 'show'), {
+      format: 'v1',
+      pieceLength: 16 * 1024,
+    });
+    const meta = unwrap(parseTorrent(created.torrent, nodeHash));
+    await rm(join(dir, 'show', 'sub', 'empty'));
+    try {
+      const result = await verifyPieces(meta, storageFor(meta, dir));
+      assert.equal(result.have.count, meta.pieceCount);
+      assert.deepEqual(
+        result.files.filter((f) => !f.complete).map((f) => f.path.join('/')),
+        ['sub/empty'],
+      );
+    } finally {
+      await writeFile(join(dir, 'show', 'sub', 'empty'), '');
+    }
+  });
+
   it('counts the pieces of a missing file as bad instead of failing', async () => {
     const created = await createTorrent(join(dir, 'show'), {
       format: 'hybrid',

@@ -37,6 +37,28 @@ export const storageFor = (
   t: TorrentLayout = torrentLayout(meta),
 ): DiskStorage => new DiskStorage(t.layout, dataPaths(meta, dataPath), t.pad);
 
+/** Which empty files exist, by file index (only known for disk storage). */
+const emptyFilesPresent = async (
+  meta: Metainfo,
+  storage: Storage,
+): Promise<Map<number, boolean>> => {
+  const present = new Map<number, boolean>();
+  if (!(storage instanceof DiskStorage)) return present;
+  await Promise.all(
+    meta.files.map(async (f, i) => {
+      if (f.pad || f.length > 0) return;
+      present.set(
+        i,
+        await stat(storage.pathOf(i)).then(
+          () => true,
+          () => false,
+        ),
+      );
+    }),
+  );
+  return present;
+};
+
 /** Empty files hold no piece, so nothing would ever write them: create them up front. */
 export const createEmptyFiles = async (meta: Metainfo, dataPath: string): Promise<void> => {
   const paths = dataPaths(meta, dataPath);
@@ -115,10 +137,12 @@ export const verifyPieces = async (
     }
     onProgress?.(piece + 1, meta.pieceCount);
   }
+  const empties = await emptyFilesPresent(meta, storage);
   const files = meta.files.flatMap((f, i) => {
     if (f.pad) return [];
     const { first, count } = filePieceRange(t.layout, i);
-    let complete = true;
+    // An empty file has no piece to check: it is complete when it exists.
+    let complete = count > 0 || empties.get(i) !== false;
     for (let p = first; p < first + count; p++) complete &&= have.has(p);
     return [{ path: f.path, length: f.length, complete }];
   });

@@ -56,6 +56,11 @@ export class DiskStorage implements Storage {
     this.maxOpen = options.maxOpenFiles ?? 64;
   }
 
+  /** Where file i of the layout lives. */
+  pathOf(file: number): string {
+    return this.paths[file] as string;
+  }
+
   async write(piece: number, offset: number, data: Uint8Array): Promise<void> {
     let at = 0;
     for (const span of this.spans(piece, offset, data.length)) {

@@ -1,0 +1,480 @@
+/**
+ * Data transfer between fanseed and libtorrent 2.0 over TCP on 127.0.0.1, both ways, for v1,
+ * v2 and hybrid torrents that fanseed makes (32 KiB pieces, no trackers: peers are dialled
+ * directly). libtorrent runs in py/lt_seed.py and py/lt_leech.py; fanseed through its real
+ * executable, bin/fanseed.js, as a user would run it. Every file must arrive byte for byte.
+ * A control runs the two helpers against each other first: when it fails, the harness or the
+ * machine is at fault, not fanseed.
+ */
+import assert from 'node:assert/strict';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, afterEach, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import type { TorrentVersion } from '../../src/core/metainfo/types.js';
+import { pseudoRandomBytes } from '../../src/lib/testing.js';
+import { createTorrent } from '../../src/runtime/create-torrent.js';
+
+const execFileAsync = promisify(execFile);
+
+/** libtorrent's bindings come with Debian's Python; the first python3 on PATH may lack them. */
+const SYSTEM_PYTHON = '/usr/bin/python3';
+
+/** The repository root, whether this file runs from test/ or from dist/test/. */
+const REPO = ((): string => {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'test', 'interop', 'py'))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('cannot find test/interop/py above this test');
+    dir = parent;
+  }
+  return dir;
+})();
+const PY = join(REPO, 'test', 'interop', 'py');
+/** Runs dist/: the build must be current (npm test builds first). */
+const FANSEED_BIN = join(REPO, 'bin', 'fanseed.js');
+
+const PIECE_LENGTH = 32 * 1024;
+const TEST_TIMEOUT_MS = 60_000;
+/** Each wait inside a test is shorter than the test, so that a hang fails with its own reason. */
+const READY_TIMEOUT_MS = 20_000;
+const TRANSFER_TIMEOUT_MS = 40_000;
+const EXIT_TIMEOUT_MS = 10_000;
+
+/** libtorrent -> fanseed in every format; fanseed -> libtorrent in v1 and hybrid. */
+const DOWNLOAD_FORMATS: readonly TorrentVersion[] = ['v1', 'v2', 'hybrid'];
+const SEED_FORMATS: readonly TorrentVersion[] = ['v1', 'hybrid'];
+
+interface Layout {
+  readonly id: string;
+  /** The torrent's name: the file itself, or the top folder. */
+  readonly name: string;
+  /** Paths below the top folder, or [['', length]] for a single-file torrent. */
+  readonly files: readonly (readonly [string, number])[];
+}
+
+/** No size is a multiple of the piece length; ~3 MiB and ~1 MiB in all. */
+const LAYOUTS: readonly Layout[] = [
+  {
+    id: 'folder',
+    name: 'festival',
+    files: [
+      ['README.txt', 1_234],
+      ['empty.nfo', 0],
+      ['films/short-1.mkv', 1_000_003],
+      ['films/short-2.mkv', 777_777],
+      ['films/extras/making-of.mkv', 1_200_001],
+      ['films/extras/stills/frame.png', 150_001],
+      ['subs/en.srt', 12_345],
+    ],
+  },
+  { id: 'single', name: 'feature.mkv', files: [['', 1024 * 1024 + 123]] },
+];
+const totalLength = (layout: Layout): number => layout.files.reduce((n, [, l]) => n + l, 0);
+
+let tmp: string;
+const sourceParent = (layout: Layout): string => join(tmp, 'source', layout.id);
+const torrentPath = (layout: Layout, format: TorrentVersion): string =>
+  join(tmp, 'torrents', `${layout.id}-${format}.torrent`);
+/** A fresh folder per test, so that no test sees another's output. */
+const scratch = async (...parts: string[]): Promise<string> => {
+  const dir = join(tmp, 'runs', ...parts);
+  await mkdir(dir, { recursive: true });
+  return dir;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Child processes: every one started is tracked and killed by PID after each test.
+
+interface Exit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
+interface Running {
+  readonly label: string;
+  readonly child: ChildProcess;
+  /** Complete stdout lines so far. */
+  readonly lines: string[];
+  readonly exited: Promise<Exit>;
+  /** True once it has exited and its stdout and stderr are read to the end. */
+  readonly closed: () => boolean;
+  readonly stderr: () => string;
+}
+
+const running = new Set<Running>();
+
+const start = (label: string, command: string, args: readonly string[]): Running => {
+  const child = spawn(command, args, { cwd: REPO, stdio: ['pipe', 'pipe', 'pipe'] });
+  child.stdin?.on('error', () => {}); // EPIPE when closing the stdin of a child already gone
+  const lines: string[] = [];
+  let partial = '';
+  let stderr = '';
+  let closed = false;
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+    const parts = (partial + chunk).split('\n');
+    partial = parts.pop() ?? '';
+    lines.push(...parts);
+  });
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr = (stderr + chunk).slice(-8_000); // the tail is what explains a failure
+  });
+  const exited = new Promise<Exit>((resolve) => {
+    child.on('error', (e) => {
+      stderr += `\n${e.message}`;
+      closed = true;
+      resolve({ code: null, signal: null });
+    });
+    child.on('close', (code, signal) => {
+      if (partial !== '') lines.push(partial);
+      closed = true;
+      resolve({ code, signal });
+    });
+  });
+  const proc: Running = {
+    label,
+    child,
+    lines,
+    exited,
+    closed: () => closed,
+    stderr: () => stderr,
+  };
+  running.add(proc);
+  void exited.then(() => running.delete(proc));
+  return proc;
+};
+
+const describeRun = (p: Running): string =>
+  `${p.label}\n--- stdout (last lines):\n${p.lines.slice(-15).join('\n')}\n--- stderr:\n${p.stderr()}`;
+
+const within = <T>(ms: number, promise: Promise<T>): Promise<T | 'timeout'> => {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+};
+
+/** The first stdout line that is a JSON object `accept` takes: already printed, or to come. */
+const waitForJson = async <T>(
+  p: Running,
+  accept: (value: Record<string, unknown>) => value is Record<string, unknown> & T,
+  ms: number,
+): Promise<T> => {
+  const deadline = Date.now() + ms;
+  let seen = 0;
+  for (;;) {
+    for (; seen < p.lines.length; seen++) {
+      const value = parseJsonObject(p.lines[seen] ?? '');
+      if (value !== undefined && accept(value)) return value;
+    }
+    if (p.closed()) {
+      assert.fail(`${p.label} exited before printing the expected line\n${describeRun(p)}`);
+    }
+    if (Date.now() > deadline) assert.fail(`no expected line after ${ms} ms\n${describeRun(p)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+};
+
+const parseJsonObject = (line: string): Record<string, unknown> | undefined => {
+  try {
+    const value: unknown = JSON.parse(line);
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+/** Waits for a process to end by itself; on timeout kills it and fails. */
+const waitForExit = async (p: Running, ms: number): Promise<Exit> => {
+  const exit = await within(ms, p.exited);
+  if (exit === 'timeout') {
+    killByPid(p);
+    assert.fail(`${p.label} still running after ${ms} ms\n${describeRun(p)}`);
+  }
+  return exit;
+};
+
+/** Asks a process to stop (SIGTERM, or closing its stdin) and waits for it. */
+const stop = async (p: Running, how: 'SIGTERM' | 'stdin'): Promise<Exit> => {
+  if (how === 'stdin') p.child.stdin?.end();
+  else signalByPid(p, 'SIGTERM');
+  return waitForExit(p, EXIT_TIMEOUT_MS);
+};
+
+const signalByPid = (p: Running, signal: NodeJS.Signals): void => {
+  const pid = p.child.pid;
+  if (pid === undefined || p.child.exitCode !== null || p.child.signalCode !== null) return;
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // Already gone between the check and the kill.
+  }
+};
+const killByPid = (p: Running): void => signalByPid(p, 'SIGKILL');
+
+const killEverything = async (): Promise<void> => {
+  const left = [...running];
+  for (const p of left) killByPid(p);
+  await Promise.all(left.map((p) => p.exited));
+};
+
+// ---------------------------------------------------------------------------------------------
+// The two sides.
+
+/** Fails (never skips) when libtorrent is absent: CI installs it, so absence is a bug. */
+let libtorrentProbe: Promise<void> | undefined;
+const requireLibtorrent = (): Promise<void> => {
+  libtorrentProbe ??= execFileAsync(SYSTEM_PYTHON, ['-c', 'import libtorrent']).then(
+    () => undefined,
+    (e: Error) =>
+      assert.fail(
+        `${SYSTEM_PYTHON} cannot import libtorrent (${e.message.split('\n')[0]}): install the ` +
+          'Debian package python3-libtorrent (apt-get install -y python3-libtorrent)',
+      ),
+  );
+  return libtorrentProbe;
+};
+
+/** lt_seed.py, once it has checked the data and listens. Stopped by closing its stdin. */
+const startLtSeed = async (torrent: string, savePath: string): Promise<[Running, number]> => {
+  await requireLibtorrent();
+  const p = start('lt_seed.py', SYSTEM_PYTHON, [join(PY, 'lt_seed.py'), torrent, savePath, '0']);
+  const ready = await waitForJson(
+    p,
+    (v): v is typeof v & { ready: boolean; port?: number; error?: string } =>
+      typeof v.ready === 'boolean',
+    READY_TIMEOUT_MS,
+  );
+  assert.ok(ready.ready && typeof ready.port === 'number', `lt_seed.py: ${ready.error}`);
+  return [p, ready.port];
+};
+
+/** lt_seed.py's last line: payload bytes it sent. */
+const stopLtSeed = async (p: Running): Promise<number> => {
+  const exit = await stop(p, 'stdin');
+  assert.equal(exit.code, 0, describeRun(p));
+  const last = parseJsonObject(p.lines.at(-1) ?? '');
+  assert.ok(typeof last?.uploaded === 'number', describeRun(p));
+  return last.uploaded;
+};
+
+interface LeechResult {
+  readonly done: boolean;
+  readonly progress: number;
+  readonly seconds: number;
+  readonly downloaded: number;
+  readonly failedBytes: number;
+  readonly error: string | null;
+}
+
+/** lt_leech.py until it has every piece; `seeder`'s output goes into any failure message. */
+const runLtLeech = async (torrent: string, savePath: string, port: number, seeder: Running) => {
+  await requireLibtorrent();
+  const p = start('lt_leech.py', SYSTEM_PYTHON, [
+    join(PY, 'lt_leech.py'),
+    torrent,
+    savePath,
+    '--connect',
+    `127.0.0.1:${port}`,
+    '--timeout',
+    String(TRANSFER_TIMEOUT_MS / 1000),
+  ]);
+  const exit = await waitForExit(p, TRANSFER_TIMEOUT_MS + EXIT_TIMEOUT_MS);
+  const result = parseJsonObject(p.lines.at(-1) ?? '') as LeechResult | undefined;
+  const why = (): string => `${describeRun(p)}\n\nthe seeder: ${describeRun(seeder)}`;
+  assert.ok(result !== undefined, `lt_leech.py printed no result\n${why()}`);
+  assert.equal(result.error, null, `libtorrent did not finish\n${why()}`);
+  assert.ok(result.done && result.progress === 1, why());
+  assert.equal(result.failedBytes, 0, 'pieces libtorrent received failed their hash check');
+  assert.equal(exit.code, 0, why());
+  return result;
+};
+
+const fanseed = (...args: string[]): Running =>
+  start(`fanseed ${args.join(' ')}`, process.execPath, [FANSEED_BIN, ...args]);
+
+/** The CLI contract: with --json, every stdout line is one JSON object naming its event. */
+const assertJsonEvents = (p: Running): void => {
+  for (const line of p.lines.filter((l) => l.trim() !== '')) {
+    const event = parseJsonObject(line);
+    assert.ok(typeof event?.event === 'string', `not a JSON event line: ${line}\n${p.label}`);
+  }
+};
+
+/** A port free a moment ago, for commands that take a fixed --port. */
+const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address !== null
+          ? resolve(address.port)
+          : reject(new Error('no port')),
+      );
+    });
+  });
+
+// ---------------------------------------------------------------------------------------------
+// Data.
+
+const writeSource = async (layout: Layout, seed: number): Promise<void> => {
+  for (const [i, [relative, length]] of layout.files.entries()) {
+    const path = join(sourceParent(layout), layout.name, ...relative.split('/').filter(Boolean));
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, pseudoRandomBytes(length, seed * 100 + i + 1));
+  }
+};
+
+/** Every regular file below root, as sorted '/'-joined relative paths. */
+const listFiles = async (root: string, below = ''): Promise<string[]> => {
+  const found: string[] = [];
+  for (const entry of await readdir(join(root, below), { withFileTypes: true })) {
+    const relative = below === '' ? entry.name : `${below}/${entry.name}`;
+    if (entry.isDirectory()) found.push(...(await listFiles(root, relative)));
+    else found.push(relative);
+  }
+  return found.sort();
+};
+
+/** The data under `parent` is the source, byte for byte, with no file missing or extra. */
+const assertSameData = async (layout: Layout, parent: string): Promise<void> => {
+  const root = join(parent, layout.name);
+  const single = layout.files.length === 1 && layout.files[0]?.[0] === '';
+  if (!single) {
+    const expected = layout.files.map(([relative]) => relative).sort();
+    assert.deepEqual(await listFiles(root), expected, `the files under ${root}`);
+  }
+  for (const [relative] of layout.files) {
+    const parts = relative.split('/').filter(Boolean);
+    const want = await readFile(join(sourceParent(layout), layout.name, ...parts));
+    const got = await readFile(join(root, ...parts)).catch(() => undefined);
+    const name = `${layout.name}/${relative}`;
+    assert.ok(got !== undefined, `${name} is missing`);
+    assert.equal(got.length, want.length, `${name}: length`);
+    if (!got.equals(want)) {
+      const at = want.findIndex((byte, i) => got[i] !== byte);
+      assert.fail(
+        `${name}: first differing byte at offset ${at} (piece ${(at / PIECE_LENGTH) | 0})`,
+      );
+    }
+  }
+};
+
+before(async () => {
+  tmp = await mkdtemp(join(tmpdir(), 'fanseed-interop-transfer-'));
+  await mkdir(join(tmp, 'torrents'));
+  for (const [seed, layout] of LAYOUTS.entries()) {
+    await writeSource(layout, seed + 1);
+    for (const format of ['v1', 'v2', 'hybrid'] as const) {
+      const made = await createTorrent(join(sourceParent(layout), layout.name), {
+        format,
+        pieceLength: PIECE_LENGTH,
+      });
+      await writeFile(torrentPath(layout, format), made.torrent);
+    }
+  }
+});
+afterEach(killEverything);
+after(async () => {
+  await killEverything();
+  await rm(tmp, { recursive: true, force: true });
+});
+
+const cases = (formats: readonly TorrentVersion[]) =>
+  LAYOUTS.flatMap((layout) => formats.map((format) => ({ layout, format })));
+const what = (layout: Layout, format: TorrentVersion): string =>
+  `a ${format} ${layout.id === 'single' ? 'single-file' : 'multi-file'} torrent`;
+
+// ---------------------------------------------------------------------------------------------
+
+describe('the libtorrent helpers, between themselves (control for the harness)', () => {
+  for (const { layout, format } of cases(DOWNLOAD_FORMATS)) {
+    it(`transfer ${what(layout, format)}`, { timeout: TEST_TIMEOUT_MS }, async () => {
+      const torrent = torrentPath(layout, format);
+      const out = await scratch('control', `${layout.id}-${format}`);
+      const [seeder, port] = await startLtSeed(torrent, sourceParent(layout));
+      try {
+        await runLtLeech(torrent, out, port, seeder);
+        assert.ok((await stopLtSeed(seeder)) >= totalLength(layout), 'bytes lt_seed.py sent');
+        await assertSameData(layout, out);
+      } finally {
+        await killEverything();
+      }
+    });
+  }
+});
+
+describe('fanseed downloads from a libtorrent seeder', () => {
+  for (const { layout, format } of cases(DOWNLOAD_FORMATS)) {
+    it(`downloads ${what(layout, format)} intact`, { timeout: TEST_TIMEOUT_MS }, async () => {
+      const torrent = torrentPath(layout, format);
+      const out = await scratch('download', `${layout.id}-${format}`);
+      const [seeder, port] = await startLtSeed(torrent, sourceParent(layout));
+      try {
+        const download = fanseed(
+          'download',
+          torrent,
+          '-o',
+          out,
+          '--peer',
+          `127.0.0.1:${port}`,
+          '--port',
+          '0',
+          '--no-dht',
+          '--json',
+        );
+        const exit = await waitForExit(download, TRANSFER_TIMEOUT_MS);
+        assert.equal(exit.code, 0, describeRun(download));
+        assertJsonEvents(download);
+        await assertSameData(layout, out);
+        const verify = fanseed('verify', torrent, '-p', out);
+        assert.equal((await waitForExit(verify, EXIT_TIMEOUT_MS)).code, 0, describeRun(verify));
+        assert.ok((await stopLtSeed(seeder)) >= totalLength(layout), 'bytes libtorrent sent');
+      } finally {
+        await killEverything();
+      }
+    });
+  }
+});
+
+describe('libtorrent downloads from a fanseed seeder', () => {
+  for (const { layout, format } of cases(SEED_FORMATS)) {
+    it(`seeds ${what(layout, format)} to libtorrent`, { timeout: TEST_TIMEOUT_MS }, async () => {
+      const torrent = torrentPath(layout, format);
+      // A copy: a seeder that writes to its data must not damage the other tests' source.
+      const data = await scratch('seed', `${layout.id}-${format}`, 'data');
+      await cp(join(sourceParent(layout), layout.name), join(data, layout.name), {
+        recursive: true,
+      });
+      const out = await scratch('seed', `${layout.id}-${format}`, 'out');
+      const port = await freePort();
+      const seed = fanseed('seed', torrent, '-p', data, '--port', String(port), '--json');
+      try {
+        const listening = await waitForJson(
+          seed,
+          (v): v is typeof v & { event: 'listening'; port: unknown } => v.event === 'listening',
+          READY_TIMEOUT_MS,
+        );
+        assert.equal(listening.port, port, 'the port fanseed says it listens on');
+        await runLtLeech(torrent, out, port, seed);
+        await assertSameData(layout, out);
+        const exit = await stop(seed, 'SIGTERM');
+        assert.deepEqual(exit, { code: 0, signal: null }, describeRun(seed));
+        assertJsonEvents(seed);
+        await assertSameData(layout, data); // seeding left its data as it was
+      } finally {
+        await killEverything();
+      }
+    });
+  }
+});

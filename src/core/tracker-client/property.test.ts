@@ -57,7 +57,11 @@ const JITTER = 0.25;
 /** Trackers grouped by tier, each tier sorted: what must never change. */
 const membership = (trackers: readonly TrackerStatus[]): string[][] => {
   const out: string[][] = [];
-  for (const t of trackers) (out[t.tier] ??= []).push(t.url);
+  for (const t of trackers) {
+    const tier = out[t.tier] ?? [];
+    tier.push(t.url);
+    out[t.tier] = tier;
+  }
   return out.map((tier) => [...tier].sort());
 };
 

@@ -1,13 +1,11 @@
 /**
- * A BEP 15 UDP tracker client over node:dgram. Each request goes connect (the connection id is
- * cached per tracker address for a minute), then announce or scrape. Lost packets are
- * retransmitted after 15 * 2^n seconds (BEP 15 "Time outs"); the base and the number of tries
- * are options, capped by default so an announce gives up within minutes, not hours. Replies
- * are matched by transaction id (random, from the Rng) and by source address and port; an
- * error packet is TRACKER_FAILURE with the tracker's text. One socket per address family,
- * opened when first needed (an IPv4 socket cannot reach an IPv6 tracker), shared by every
- * request of this client.
- */
+ * A BEP 15 UDP tracker client over node:dgram: connect (the connection id cached per tracker
+ * address for a minute), then announce or scrape. Lost packets are retransmitted after
+ * 15 * 2^n seconds (BEP 15 "Time outs"); base and tries are options, capped by default so an
+ * announce gives up within minutes, not hours. Replies are matched by transaction id (from the
+ * Rng) and by source address and port; an error packet is TRACKER_FAILURE with its text. One
+ * socket per address family (an IPv4 socket cannot reach an IPv6 tracker), opened when first
+ * needed and shared by every request of this client. */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { lookup } from 'node:dns/promises';
 import {
@@ -323,13 +321,11 @@ export class UdpTrackerClient {
       });
       socket.send(packet, target.port, target.address, (e) => {
         if (e !== null && e !== undefined) {
-          this.pending
-            .get(tid)
-            ?.reject(
-              new FanseedError('IO_FAILED', `UDP tracker ${target.label}: ${e.message}`, {
-                cause: e,
-              }),
-            );
+          this.pending.get(tid)?.reject(
+            new FanseedError('IO_FAILED', `UDP tracker ${target.label}: ${e.message}`, {
+              cause: e,
+            }),
+          );
         }
       });
     });
@@ -343,6 +339,16 @@ export class UdpTrackerClient {
     const source = parseIp(from.address);
     if (source === undefined || from.port !== p.target.port) return;
     if (!equalIp(unmapIpv4(source), unmapIpv4(p.target.ip))) return;
+    // opentracker refuses a torrent outside its allow-list with an announce reply cut short
+    // after the transaction id, not with a BEP 15 error packet: read it as the refusal it is.
+    if (p.expect === 'announce' && message.length === 8 && message.readUInt32BE(0) === 1) {
+      return p.reject(
+        new FanseedError(
+          'TRACKER_FAILURE',
+          `UDP tracker ${p.target.label} refused the announce (an announce reply without content)`,
+        ),
+      );
+    }
     const bytes = new Uint8Array(message.buffer, message.byteOffset, message.length);
     const decoded = decodeUdpResponse(bytes, family);
     if (!decoded.ok) return p.reject(FanseedError.from(decoded.error));

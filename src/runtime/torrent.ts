@@ -20,6 +20,7 @@ import {
 import { encodeHandshake, type Handshake, matchInfoHash } from '../core/wire/handshake.js';
 import type { ValidPeerMessage } from '../core/wire/validate.js';
 import { Bitfield } from '../lib/bitfield.js';
+import { equalBytes } from '../lib/bytes.js';
 import { FanseedError } from '../lib/errors.js';
 import type { PeerId } from '../lib/ids.js';
 import type { Rng } from '../lib/ports.js';
@@ -28,6 +29,7 @@ import { nodeHash } from './node-hash.js';
 import { PeerSocket, type PeerTimeouts } from './peer/peer-socket.js';
 import { loadResume, saveResume } from './resume-store.js';
 import type { Storage } from './storage/storage.js';
+import { Announcer } from './tracker/announcer.js';
 import { createEmptyFiles, stillOnDisk, storageFor, verifyPieces } from './verify.js';
 
 export interface TorrentOptions {
@@ -46,6 +48,10 @@ export interface TorrentOptions {
   /** Upload limits every sent block must pass (this torrent's and the session's). */
   readonly uploadLimits?: readonly TokenBucket[];
   readonly peerTimeouts?: PeerTimeouts;
+  /** Most peer connections (default 50). */
+  readonly maxPeers?: number;
+  /** Announce to the torrent's trackers (default true when it has any). */
+  readonly trackers?: boolean;
 }
 
 export interface TorrentStats {
@@ -66,6 +72,7 @@ export interface TorrentEvents {
   done: [];
   'peer-connect': [address: string];
   'peer-disconnect': [address: string, reason: string];
+  'tracker-error': [url: string, error: FanseedError];
   error: [error: FanseedError];
 }
 
@@ -88,6 +95,9 @@ export class Torrent extends EventEmitter<TorrentEvents> {
   private swarm: Swarm | undefined;
   private readonly links = new Map<PeerKey, Link>();
   private readonly banned = new Set<string>();
+  /** Addresses connected or being dialled, so a tracker's repeats are not dialled twice. */
+  private readonly dialled = new Set<string>();
+  private announcer: Announcer | undefined;
   private readonly pendingWrites = new Map<number, Array<Promise<void>>>();
   private writeBytes = 0;
   private readsPaused = false;
@@ -157,15 +167,19 @@ export class Torrent extends EventEmitter<TorrentEvents> {
       new Choker(this.options.rng),
     );
     this.timer = setInterval(() => this.tick(), 1000);
+    this.startAnnouncing();
     this.emit('ready');
     if (this.swarm.complete) this.emit('done');
   }
 
   /** Dials a peer; failures are reported as peer-disconnect, never thrown. */
   connectTo(host: string, port: number): void {
-    if (this.closing || this.banned.has(host)) return;
+    const address = `${host}:${port}`;
+    if (this.closing || this.banned.has(host) || this.dialled.has(address)) return;
+    if (this.dialled.size >= (this.options.maxPeers ?? 50)) return;
+    this.dialled.add(address);
     const socket = connect({ host, port });
-    const sock = this.wrap(socket, `${host}:${port}`);
+    const sock = this.wrap(socket, address);
     socket.once('connect', () => sock.writeRaw(this.ourHandshake()));
   }
 
@@ -176,15 +190,57 @@ export class Torrent extends EventEmitter<TorrentEvents> {
     return this.wrap(socket, `${host}:${socket.remotePort ?? 0}`, true);
   }
 
+  private startAnnouncing(): void {
+    const port = this.options.listenPort;
+    const hash = this.meta.infoHashV1 ?? this.meta.infoHashV2?.subarray(0, 20);
+    if (
+      this.options.trackers === false ||
+      this.meta.announce.length === 0 ||
+      port === undefined ||
+      port === 0 ||
+      hash === undefined
+    ) {
+      return;
+    }
+    this.announcer = new Announcer({
+      tiers: this.meta.announce,
+      infoHash: hash,
+      peerId: this.options.peerId,
+      port,
+      rng: this.options.rng,
+      stats: () => ({
+        uploaded: this.uploaded,
+        downloaded: this.downloaded,
+        left: this.bytesLeft(),
+      }),
+      onPeers: (peers) => {
+        for (const p of peers) this.connectTo(p.host, p.port);
+      },
+      onError: (url, error) => this.emit('tracker-error', url, error),
+    });
+    this.announcer.start();
+  }
+
+  private bytesLeft(): number {
+    const have = this.have;
+    let left = 0;
+    for (let piece = 0; piece < this.meta.pieceCount; piece++) {
+      if (!have.has(piece)) left += this.layout.geometry.pieceSize(piece);
+    }
+    return left;
+  }
+
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
+    const stopping = this.announcer?.stop();
     if (this.timer !== undefined) clearInterval(this.timer);
     if (this.saveTimer !== undefined) clearTimeout(this.saveTimer);
     for (const link of this.links.values()) link.sock.end('torrent closed', undefined);
     await Promise.allSettled([...this.pendingWrites.values()].flat());
     await this.storage.close();
     await this.saveResume();
+    await stopping;
   }
 
   private get infoHash(): Uint8Array {
@@ -242,11 +298,13 @@ export class Torrent extends EventEmitter<TorrentEvents> {
       socket,
       {
         handshake: (h) => {
-          registered = this.onHandshake(key, address, sock, h, incoming);
-          return registered;
+          const verdict = this.onHandshake(key, address, sock, h, incoming);
+          registered = verdict === 'accept';
+          return verdict;
         },
         message: (m) => this.onMessage(key, m),
         closed: (reason, error) => {
+          this.dialled.delete(address);
           if (error?.code.startsWith('WIRE_')) this.misbehaving++;
           if (!registered) return;
           const link = this.links.get(key);
@@ -272,11 +330,13 @@ export class Torrent extends EventEmitter<TorrentEvents> {
     sock: PeerSocket,
     h: Handshake,
     incoming: boolean,
-  ): boolean {
+  ): 'accept' | 'refuse' | 'self' {
     const swarm = this.swarm;
-    if (swarm === undefined || this.closing) return false;
+    if (swarm === undefined || this.closing) return 'refuse';
     if (!matchInfoHash(h.infoHash, { v1: this.meta.infoHashV1, v2: this.meta.infoHashV2 }).ok)
-      return false;
+      return 'refuse';
+    // Trackers hand out our own address too; a handshake with our own peer id is ourselves.
+    if (equalBytes(h.peerId, this.options.peerId)) return 'self';
     sock.attach(this.layout.wireGeometry, this.meta.pieceCount);
     if (incoming) sock.writeRaw(this.ourHandshake());
     this.links.set(key, { key, address, sock, serving: new Map(), reads: 0, retry: undefined });
@@ -293,7 +353,7 @@ export class Torrent extends EventEmitter<TorrentEvents> {
     swarm.peerConnected(key, h.flags.fast, Date.now());
     this.emit('peer-connect', address);
     this.run();
-    return true;
+    return 'accept';
   }
 
   private onMessage(key: PeerKey, m: ValidPeerMessage): void {
@@ -355,6 +415,7 @@ export class Torrent extends EventEmitter<TorrentEvents> {
         this.emit('piece-verified', c.piece);
         return;
       case 'done':
+        this.announcer?.completed();
         this.emit('done');
         return;
     }

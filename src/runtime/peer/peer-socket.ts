@@ -27,8 +27,9 @@ export interface PeerTimeouts {
 export const DEFAULT_PEER_TIMEOUTS: PeerTimeouts = { handshakeMs: 10_000, idleMs: 180_000 };
 
 export interface PeerSocketHandler {
-  /** Their handshake arrived; return false to drop the connection. */
-  handshake(h: Handshake): boolean;
+  /** Their handshake arrived: 'accept', 'refuse' (wrong torrent: counted against the peer) or
+   * 'self' (we dialled ourselves: dropped quietly). */
+  handshake(h: Handshake): 'accept' | 'refuse' | 'self';
   message(m: ValidPeerMessage): void;
   /** The connection ended (`error` set when it was their fault or the network's). */
   closed(reason: string, error: ErrorValue | undefined): void;
@@ -128,7 +129,9 @@ export class PeerSocket {
       if (!r.ok) return this.end(r.error.message, r.error);
       if (r.value.kind === 'need-more') return;
       this.rearm();
-      if (!this.handler.handshake(r.value.handshake)) {
+      const verdict = this.handler.handshake(r.value.handshake);
+      if (verdict === 'self') return this.end('connected to ourselves', undefined);
+      if (verdict === 'refuse') {
         return this.end('handshake refused', {
           code: 'WIRE_WRONG_INFOHASH',
           message: 'handshake refused',

@@ -38,7 +38,7 @@ export const requireGnuTime = (): void => {
   }
 };
 
-const FORMAT = '%e %U %S %M';
+export const TIME_FORMAT = '%e %U %S %M';
 const running = new Set<ChildProcess>();
 
 /**
@@ -57,7 +57,7 @@ export const killRunning = (): void => {
 };
 const KEEP_OUTPUT = 64 * 1024;
 
-const parseTimeOutput = (text: string, file: string): Omit<Measurement, 'wallSeconds'> => {
+export const parseTimeOutput = (text: string, file: string): Omit<Measurement, 'wallSeconds'> => {
   // GNU time may put "Command exited with non-zero status N" or signal lines first.
   const line = text.trim().split('\n').at(-1) ?? '';
   const fields = line.trim().split(/\s+/).map(Number);
@@ -94,7 +94,7 @@ export const runMeasured = (
   new Promise((resolve, reject) => {
     rmSync(timeFile, { force: true });
     const started = process.hrtime.bigint();
-    const child = spawn(TIME_BIN, ['-o', timeFile, '-f', FORMAT, command, ...args], {
+    const child = spawn(TIME_BIN, ['-o', timeFile, '-f', TIME_FORMAT, command, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
       ...(cwd === undefined ? {} : { cwd }),

@@ -37,3 +37,42 @@ export const saveResume = async (
   );
   await rename(temporary, path);
 };
+
+/**
+ * Keeps one torrent's resume data up to date: saves at most once a second while pieces verify,
+ * and once more on flush (close). Errors go to `onError`; resume data is a convenience, never a
+ * reason to stop a download.
+ */
+export class ResumeKeeper {
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly file: string,
+    private readonly infoHash: Uint8Array,
+    private readonly pieceCount: number,
+    private readonly onError: (e: Error) => void,
+  ) {}
+
+  load(): Promise<Bitfield | undefined> {
+    return loadResume(this.file, this.infoHash, this.pieceCount);
+  }
+
+  schedule(have: () => Bitfield): void {
+    if (this.timer !== undefined) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.flush(have());
+    }, 1000);
+    this.timer.unref();
+  }
+
+  async flush(have: Bitfield): Promise<void> {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    try {
+      await saveResume(this.file, this.infoHash, have);
+    } catch (e) {
+      this.onError(e as Error);
+    }
+  }
+}

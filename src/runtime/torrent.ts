@@ -5,10 +5,9 @@
 import { EventEmitter } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { Choker } from '../core/choker/choker.js';
-import type { BlockRef } from '../core/geometry/pieces.js';
 import type { Metainfo } from '../core/metainfo/types.js';
 import { PiecePicker } from '../core/picker/piece-picker.js';
-import { blockKey, type PeerKey } from '../core/torrent/peer-state.js';
+import type { PeerKey } from '../core/torrent/peer-state.js';
 import { checkPiece } from '../core/torrent/piece-check.js';
 import { Swarm, type SwarmCommand } from '../core/torrent/swarm.js';
 import { type TorrentLayout, torrentLayout } from '../core/torrent/torrent-layout.js';
@@ -27,7 +26,9 @@ import type { Rng } from '../lib/ports.js';
 import type { TokenBucket } from '../lib/token-bucket.js';
 import { nodeHash } from './node-hash.js';
 import { PeerSocket, type PeerTimeouts } from './peer/peer-socket.js';
-import { loadResume, saveResume } from './resume-store.js';
+import { UploadQueue } from './peer/upload-queue.js';
+import { DEFAULT_WRITE_LIMITS, PieceWriter } from './piece-writer.js';
+import { ResumeKeeper } from './resume-store.js';
 import type { Storage } from './storage/storage.js';
 import { Announcer } from './tracker/announcer.js';
 import { createEmptyFiles, stillOnDisk, storageFor, verifyPieces } from './verify.js';
@@ -80,14 +81,8 @@ interface Link {
   readonly key: PeerKey;
   readonly address: string;
   readonly sock: PeerSocket;
-  readonly serving: Map<string, BlockRef>;
-  reads: number;
-  retry: NodeJS.Timeout | undefined;
+  readonly uploads: UploadQueue;
 }
-
-const MAX_READS_PER_PEER = 4;
-const PAUSE_WRITES_AT = 64 * 1024 * 1024;
-const RESUME_WRITES_AT = 16 * 1024 * 1024;
 
 export class Torrent extends EventEmitter<TorrentEvents> {
   readonly layout: TorrentLayout;
@@ -98,12 +93,10 @@ export class Torrent extends EventEmitter<TorrentEvents> {
   /** Addresses connected or being dialled, so a tracker's repeats are not dialled twice. */
   private readonly dialled = new Set<string>();
   private announcer: Announcer | undefined;
-  private readonly pendingWrites = new Map<number, Array<Promise<void>>>();
-  private writeBytes = 0;
-  private readsPaused = false;
+  private readonly writer: PieceWriter;
+  private readonly resume: ResumeKeeper | undefined;
   private nextKey = 1;
   private timer: NodeJS.Timeout | undefined;
-  private saveTimer: NodeJS.Timeout | undefined;
   private closing = false;
   downloaded = 0;
   uploaded = 0;
@@ -116,6 +109,26 @@ export class Torrent extends EventEmitter<TorrentEvents> {
     super();
     this.layout = torrentLayout(meta);
     this.storage = options.storage ?? storageFor(meta, options.path, this.layout);
+    this.writer = new PieceWriter(this.storage, {
+      ...DEFAULT_WRITE_LIMITS,
+      setReading: (on) => {
+        for (const link of this.links.values()) {
+          if (on) link.sock.socket.resume();
+          else link.sock.socket.pause();
+        }
+      },
+      onError: (e) => this.fail(e),
+    });
+    const hash = meta.infoHashV1 ?? meta.infoHashV2;
+    this.resume =
+      options.resumeFile === undefined || hash === undefined
+        ? undefined
+        : new ResumeKeeper(options.resumeFile, hash, meta.pieceCount, (e) =>
+            this.emit(
+              'error',
+              new FanseedError('IO_FAILED', `saving resume data: ${e.message}`, { cause: e }),
+            ),
+          );
   }
 
   get have(): Bitfield {
@@ -235,49 +248,18 @@ export class Torrent extends EventEmitter<TorrentEvents> {
     this.closing = true;
     const stopping = this.announcer?.stop();
     if (this.timer !== undefined) clearInterval(this.timer);
-    if (this.saveTimer !== undefined) clearTimeout(this.saveTimer);
     for (const link of this.links.values()) link.sock.end('torrent closed', undefined);
-    await Promise.allSettled([...this.pendingWrites.values()].flat());
+    await this.writer.drain();
     await this.storage.close();
-    await this.saveResume();
+    if (this.swarm !== undefined) await this.resume?.flush(this.swarm.have);
     await stopping;
   }
 
-  private get infoHash(): Uint8Array {
-    return (this.meta.infoHashV1 ?? this.meta.infoHashV2) as Uint8Array;
-  }
-
   private async loadResume(): Promise<Bitfield | undefined> {
-    const file = this.options.resumeFile;
-    if (file === undefined) return undefined;
-    const have = await loadResume(file, this.infoHash, this.meta.pieceCount);
+    const have = await this.resume?.load();
     return have === undefined
       ? undefined
       : stillOnDisk(this.meta, this.options.path, this.layout, have);
-  }
-
-  /** Saves what is verified; debounced while downloading, always on close. */
-  private scheduleSave(): void {
-    if (this.options.resumeFile === undefined || this.saveTimer !== undefined || this.closing)
-      return;
-    this.saveTimer = setTimeout(() => {
-      this.saveTimer = undefined;
-      void this.saveResume();
-    }, 1000);
-    this.saveTimer.unref();
-  }
-
-  private async saveResume(): Promise<void> {
-    const file = this.options.resumeFile;
-    if (file === undefined || this.swarm === undefined) return;
-    try {
-      await saveResume(file, this.infoHash, this.swarm.have);
-    } catch (e) {
-      this.emit(
-        'error',
-        new FanseedError('IO_FAILED', `saving resume data: ${(e as Error).message}`, { cause: e }),
-      );
-    }
   }
 
   private ourHandshake(): Uint8Array {
@@ -308,7 +290,7 @@ export class Torrent extends EventEmitter<TorrentEvents> {
           if (error?.code.startsWith('WIRE_')) this.misbehaving++;
           if (!registered) return;
           const link = this.links.get(key);
-          if (link?.retry !== undefined) clearTimeout(link.retry);
+          link?.uploads.close();
           this.links.delete(key);
           this.swarm?.peerClosed(key);
           this.emit('peer-disconnect', address, reason);
@@ -316,7 +298,7 @@ export class Torrent extends EventEmitter<TorrentEvents> {
         },
         drained: () => {
           const link = this.links.get(key);
-          if (link !== undefined) this.pumpServes(link);
+          link?.uploads.pump();
         },
       },
       this.options.peerTimeouts,
@@ -339,8 +321,20 @@ export class Torrent extends EventEmitter<TorrentEvents> {
     if (equalBytes(h.peerId, this.options.peerId)) return 'self';
     sock.attach(this.layout.wireGeometry, this.meta.pieceCount);
     if (incoming) sock.writeRaw(this.ourHandshake());
-    this.links.set(key, { key, address, sock, serving: new Map(), reads: 0, retry: undefined });
-    if (this.readsPaused) sock.socket.pause();
+    const uploads = new UploadQueue(sock, {
+      storage: this.storage,
+      limits: this.options.uploadLimits ?? [],
+      sent: (ref) => {
+        this.uploaded += ref.length;
+        this.swarm?.served(key, ref);
+      },
+      failed: (ref, e) =>
+        this.fail(
+          new FanseedError('IO_FAILED', `reading piece ${ref.index}: ${e.message}`, { cause: e }),
+        ),
+    });
+    this.links.set(key, { key, address, sock, uploads });
+    if (this.writer.readingPaused) sock.socket.pause();
     if (h.flags.extensionProtocol) {
       const payload = encodeExtendedHandshake({
         extensions: new Map(),
@@ -389,15 +383,14 @@ export class Torrent extends EventEmitter<TorrentEvents> {
       case 'serve': {
         const link = this.links.get(c.peer);
         if (link === undefined) return;
-        link.serving.set(blockKey(c.ref), c.ref);
-        this.pumpServes(link);
+        link.uploads.add(c.ref);
         return;
       }
       case 'unserve':
-        this.links.get(c.peer)?.serving.delete(blockKey(c.ref));
+        this.links.get(c.peer)?.uploads.remove(c.ref);
         return;
       case 'write':
-        this.write(c.ref, c.data);
+        this.writer.write(c.ref, c.data);
         return;
       case 'verify':
         void this.verify(c.piece);
@@ -411,7 +404,7 @@ export class Torrent extends EventEmitter<TorrentEvents> {
         return;
       }
       case 'piece-verified':
-        this.scheduleSave();
+        this.resume?.schedule(() => this.have);
         this.emit('piece-verified', c.piece);
         return;
       case 'done':
@@ -421,88 +414,8 @@ export class Torrent extends EventEmitter<TorrentEvents> {
     }
   }
 
-  /** Reads queued blocks for a peer while its socket has room and the upload limits allow;
-   * at most a few reads at once. */
-  private pumpServes(link: Link): void {
-    while (link.reads < MAX_READS_PER_PEER && !link.sock.congested && link.serving.size > 0) {
-      const [key, ref] = link.serving.entries().next().value as [string, BlockRef];
-      if (!this.mayUpload(ref.length)) {
-        this.retryServes(link, ref.length);
-        return;
-      }
-      link.serving.delete(key);
-      link.reads++;
-      this.storage.read(ref.index, ref.begin, ref.length).then(
-        (block) => {
-          link.reads--;
-          if (link.sock.closed) return;
-          link.sock.sendBlock(ref.index, ref.begin, block);
-          this.uploaded += block.length;
-          this.swarm?.served(link.key, ref);
-          this.pumpServes(link);
-        },
-        (e: unknown) => {
-          link.reads--;
-          this.fail(
-            new FanseedError('IO_FAILED', `reading piece ${ref.index}: ${(e as Error).message}`, {
-              cause: e,
-            }),
-          );
-        },
-      );
-    }
-  }
-
-  private mayUpload(bytes: number): boolean {
-    const limits = this.options.uploadLimits ?? [];
-    const now = Date.now();
-    if (limits.some((b) => b.waitMs(bytes, now) > 0)) return false;
-    for (const b of limits) b.take(bytes, now);
-    return true;
-  }
-
-  private retryServes(link: Link, bytes: number): void {
-    if (link.retry !== undefined) return;
-    const now = Date.now();
-    const wait = Math.max(1, ...(this.options.uploadLimits ?? []).map((b) => b.waitMs(bytes, now)));
-    link.retry = setTimeout(() => {
-      link.retry = undefined;
-      if (!link.sock.closed) this.pumpServes(link);
-    }, wait);
-  }
-
-  private write(ref: BlockRef, data: Uint8Array): void {
-    this.writeBytes += data.length;
-    if (!this.readsPaused && this.writeBytes > PAUSE_WRITES_AT) this.setReading(false);
-    const done = this.storage.write(ref.index, ref.begin, data).then(
-      () => {
-        this.writeBytes -= data.length;
-        if (this.readsPaused && this.writeBytes < RESUME_WRITES_AT) this.setReading(true);
-      },
-      (e: unknown) =>
-        this.fail(
-          new FanseedError('IO_FAILED', `writing piece ${ref.index}: ${(e as Error).message}`, {
-            cause: e,
-          }),
-        ),
-    );
-    const list = this.pendingWrites.get(ref.index) ?? [];
-    list.push(done);
-    this.pendingWrites.set(ref.index, list);
-  }
-
-  /** Back-pressure: stop reading sockets while the disk is behind. */
-  private setReading(on: boolean): void {
-    this.readsPaused = !on;
-    for (const link of this.links.values()) {
-      if (on) link.sock.socket.resume();
-      else link.sock.socket.pause();
-    }
-  }
-
   private async verify(piece: number): Promise<void> {
-    await Promise.all(this.pendingWrites.get(piece) ?? []);
-    this.pendingWrites.delete(piece);
+    await this.writer.settled(piece);
     if (this.closing) return;
     let good = false;
     try {

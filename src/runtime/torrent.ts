@@ -285,6 +285,7 @@ export class Torrent extends EventEmitter<TorrentEvents> {
           return verdict;
         },
         message: (m) => this.onMessage(key, m),
+        batchEnd: () => this.run(),
         closed: (reason, error) => {
           this.dialled.delete(address);
           if (error?.code.startsWith('WIRE_')) this.misbehaving++;
@@ -359,8 +360,8 @@ export class Torrent extends EventEmitter<TorrentEvents> {
         swarm.setMaxRequests(key, h.value.requestQueue);
     }
     if (m.kind === 'piece') this.downloaded += m.block.length;
+    // Commands are carried out once per received chunk (batchEnd), not once per message.
     swarm.message(key, m, Date.now());
-    this.run();
   }
 
   private tick(): void {

@@ -31,6 +31,8 @@ export interface PeerSocketHandler {
    * 'self' (we dialled ourselves: dropped quietly). */
   handshake(h: Handshake): 'accept' | 'refuse' | 'self';
   message(m: ValidPeerMessage): void;
+  /** Every whole message of the last chunk has been handed over. */
+  batchEnd(): void;
   /** The connection ended (`error` set when it was their fault or the network's). */
   closed(reason: string, error: ErrorValue | undefined): void;
   /** The socket's send buffer emptied below the high-water mark. */
@@ -42,6 +44,7 @@ export class PeerSocket {
   private reader: MessageReader | undefined;
   private geometry: WireGeometry | undefined;
   private ended = false;
+  private corked = false;
   private timer: NodeJS.Timeout;
   bytesIn = 0;
   bytesOut = 0;
@@ -79,9 +82,19 @@ export class PeerSocket {
     return this.ended;
   }
 
+  /** Writes are gathered for the rest of this turn of the event loop and leave in one
+   * system call (cork/uncork), not one per message. */
   writeRaw(bytes: Uint8Array): void {
     if (this.ended) return;
     this.bytesOut += bytes.length;
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        this.socket.uncork();
+      });
+    }
     this.socket.write(bytes);
   }
 
@@ -91,11 +104,8 @@ export class PeerSocket {
 
   /** A piece message without copying the block. */
   sendBlock(index: number, begin: number, block: Uint8Array): void {
-    if (this.ended) return;
-    this.socket.cork();
     this.writeRaw(encodePieceHeader(index, begin, block.length));
     this.writeRaw(block);
-    process.nextTick(() => this.socket.uncork());
   }
 
   /** Restarts the idle clock: a whole message (or the handshake) arrived. */
@@ -150,7 +160,7 @@ export class PeerSocket {
     while (!this.ended) {
       const pulled = reader.pull();
       if (!pulled.ok) return this.end(pulled.error.message, pulled.error);
-      if (pulled.value === undefined) return;
+      if (pulled.value === undefined) return this.handler.batchEnd();
       const valid = validateMessage(pulled.value, this.geometry as WireGeometry);
       if (!valid.ok) return this.end(valid.error.message, valid.error);
       this.rearm();

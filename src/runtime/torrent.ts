@@ -391,7 +391,7 @@ export class Torrent extends EventEmitter<TorrentEvents> {
         this.links.get(c.peer)?.uploads.remove(c.ref);
         return;
       case 'write':
-        this.writer.write(c.ref, c.data);
+        this.writer.add(c.ref, c.data);
         return;
       case 'verify':
         void this.verify(c.piece);
@@ -415,16 +415,20 @@ export class Torrent extends EventEmitter<TorrentEvents> {
     }
   }
 
+  /** Checks a complete piece from memory; only a good piece is written. */
   private async verify(piece: number): Promise<void> {
-    await this.writer.settled(piece);
-    if (this.closing) return;
     let good = false;
     try {
-      const data = await this.storage.read(piece, 0, this.layout.geometry.pieceSize(piece));
+      const data = await this.writer.take(piece, this.layout.geometry.pieceSize(piece));
+      if (this.closing) return;
       good = checkPiece(this.meta, this.layout, piece, data, nodeHash) === 'good';
-    } catch (e) {
-      if (!(e instanceof FanseedError)) throw e;
+      if (good) await this.writer.commit(piece, data);
+      else this.writer.discard(piece);
+    } catch {
+      // A read or write failure; the writer has reported it (and the torrent stops).
+      good = false;
     }
+    if (this.closing) return;
     this.swarm?.pieceChecked(piece, good);
     this.run();
   }

@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { contiguousLayout } from '../core/geometry/layout.js';
+import { pseudoRandomBytes } from '../lib/testing.js';
+import { PieceWriter } from './piece-writer.js';
+import { MemoryStorage } from './storage/memory-storage.js';
+
+const PIECE = 64 * 1024;
+const setup = (maxHeld: number) => {
+  const storage = new MemoryStorage(contiguousLayout([PIECE * 8], PIECE));
+  const reading: boolean[] = [];
+  const writer = new PieceWriter(storage, {
+    maxHeld,
+    pauseAt: 1 << 30,
+    resumeAt: 0,
+    setReading: (on) => reading.push(on),
+    onError: (e) => assert.fail(e),
+  });
+  return { storage, writer, reading };
+};
+const blocksOf = (piece: Uint8Array) =>
+  [0, 1, 2, 3].map((i) => ({
+    ref: { index: 0, begin: i * 16_384, length: 16_384 },
+    data: piece.subarray(i * 16_384, (i + 1) * 16_384),
+  }));
+
+describe('PieceWriter', () => {
+  it('assembles a piece from memory and writes it only once it is committed', async () => {
+    const { storage, writer } = setup(1 << 30);
+    const piece = pseudoRandomBytes(PIECE, 1);
+    for (const b of blocksOf(piece).reverse()) writer.add(b.ref, b.data);
+    await assert.rejects(storage.read(0, 0, 10), 'nothing on disk before the check');
+    const data = await writer.take(0, PIECE);
+    assert.deepEqual(data, piece);
+    await writer.commit(0, data);
+    assert.deepEqual(await storage.read(0, 0, PIECE), piece);
+  });
+
+  it('never writes a piece that failed its check', async () => {
+    const { storage, writer } = setup(1 << 30);
+    for (const b of blocksOf(pseudoRandomBytes(PIECE, 2))) writer.add(b.ref, b.data);
+    writer.discard(0);
+    await writer.drain();
+    await assert.rejects(storage.read(0, 0, 10));
+  });
+
+  it('spills to storage past its memory bound and still returns the whole piece', async () => {
+    const { storage, writer } = setup(40_000);
+    const pieces = [pseudoRandomBytes(PIECE, 3), pseudoRandomBytes(PIECE, 4)];
+    for (const [n, piece] of pieces.entries()) {
+      for (const b of blocksOf(piece)) writer.add({ ...b.ref, index: n }, b.data);
+    }
+    for (const [n, piece] of pieces.entries()) {
+      const data = await writer.take(n, PIECE);
+      assert.deepEqual(data, piece);
+      await writer.commit(n, data);
+      assert.deepEqual(await storage.read(n, 0, PIECE), piece);
+    }
+  });
+});

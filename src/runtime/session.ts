@@ -35,13 +35,25 @@ export interface AddOptions {
   readonly uploadLimit?: number;
 }
 
-/** Randomness from the operating system, for peer ids and picking. */
-export const systemRng: Rng = {
-  next: () => randomBytes(4).readUInt32BE(0) / 2 ** 32,
-  fill: (bytes) => {
-    bytes.set(randomBytes(bytes.length));
-  },
-};
+/** Randomness from the operating system, for peer ids and picking, drawn 4 KiB at a time. */
+export const systemRng: Rng = (() => {
+  let pool = randomBytes(4096);
+  let at = 0;
+  return {
+    next: () => {
+      if (at + 4 > pool.length) {
+        pool = randomBytes(4096);
+        at = 0;
+      }
+      const v = pool.readUInt32BE(at);
+      at += 4;
+      return v / 2 ** 32;
+    },
+    fill: (bytes) => {
+      bytes.set(randomBytes(bytes.length));
+    },
+  };
+})();
 
 export class Session {
   readonly peerId: PeerId;

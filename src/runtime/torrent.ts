@@ -27,6 +27,7 @@ import type { TokenBucket } from '../lib/token-bucket.js';
 import { nodeHash } from './node-hash.js';
 import { PeerSocket, type PeerTimeouts } from './peer/peer-socket.js';
 import { UploadQueue } from './peer/upload-queue.js';
+import { PieceCache } from './piece-cache.js';
 import { DEFAULT_WRITE_LIMITS, PieceWriter } from './piece-writer.js';
 import { ResumeKeeper } from './resume-store.js';
 import type { Storage } from './storage/storage.js';
@@ -94,6 +95,7 @@ export class Torrent extends EventEmitter<TorrentEvents> {
   private readonly dialled = new Set<string>();
   private announcer: Announcer | undefined;
   private readonly writer: PieceWriter;
+  private readonly cache: PieceCache;
   private readonly resume: ResumeKeeper | undefined;
   private nextKey = 1;
   private timer: NodeJS.Timeout | undefined;
@@ -109,6 +111,7 @@ export class Torrent extends EventEmitter<TorrentEvents> {
     super();
     this.layout = torrentLayout(meta);
     this.storage = options.storage ?? storageFor(meta, options.path, this.layout);
+    this.cache = new PieceCache(this.storage, (piece) => this.layout.wireGeometry.pieceSize(piece));
     this.writer = new PieceWriter(this.storage, {
       ...DEFAULT_WRITE_LIMITS,
       setReading: (on) => {
@@ -323,7 +326,7 @@ export class Torrent extends EventEmitter<TorrentEvents> {
     sock.attach(this.layout.wireGeometry, this.meta.pieceCount);
     if (incoming) sock.writeRaw(this.ourHandshake());
     const uploads = new UploadQueue(sock, {
-      storage: this.storage,
+      read: (ref) => this.cache.read(ref),
       limits: this.options.uploadLimits ?? [],
       sent: (ref) => {
         this.uploaded += ref.length;

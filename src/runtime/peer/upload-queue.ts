@@ -6,13 +6,13 @@
 import type { BlockRef } from '../../core/geometry/pieces.js';
 import { blockKey } from '../../core/torrent/peer-state.js';
 import type { TokenBucket } from '../../lib/token-bucket.js';
-import type { Storage } from '../storage/storage.js';
 import type { PeerSocket } from './peer-socket.js';
 
 const MAX_READS = 4;
 
 export interface UploadQueueOptions {
-  readonly storage: Storage;
+  /** Reads one block (through the torrent's piece cache). */
+  readonly read: (ref: BlockRef) => Promise<Uint8Array>;
   readonly limits: readonly TokenBucket[];
   /** A block went out. */
   readonly sent: (ref: BlockRef) => void;
@@ -50,7 +50,7 @@ export class UploadQueue {
       if (!this.mayUpload(ref.length)) return this.retryLater(ref.length);
       this.queued.delete(key);
       this.reads++;
-      this.options.storage.read(ref.index, ref.begin, ref.length).then(
+      this.options.read(ref).then(
         (block) => {
           this.reads--;
           if (this.sock.closed) return;

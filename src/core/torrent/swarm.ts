@@ -252,6 +252,8 @@ export class Swarm {
     p.downBytes += data.length;
     p.lastBlockAt = now;
     p.snubbed = false;
+    // Slow start, as TCP does: each block that arrives allows one more request in flight.
+    p.queueTarget = Math.min(this.config.maxQueue, p.maxRequests, p.queueTarget + 1);
     if (receipt.kind === 'accepted') {
       this.out.push({ kind: 'write', ref, data });
       let who = this.contributors.get(ref.index);
@@ -325,10 +327,16 @@ export class Swarm {
       p.upRate = p.upRate * 0.5 + (p.upBytes / seconds) * 0.5;
       p.downBytes = 0;
       p.upBytes = 0;
+      // The rate says how deep the queue should be; it shrinks by at most a quarter a tick so a
+      // pause in the data does not undo the slow start.
       const target = Math.round((p.downRate * this.config.queueSeconds) / BLOCK_SIZE);
+      const keep = Math.floor(p.queueTarget * 0.75);
       p.queueTarget = p.snubbed
         ? 1
-        : Math.max(this.config.minQueue, Math.min(this.config.maxQueue, p.maxRequests, target));
+        : Math.max(
+            this.config.minQueue,
+            Math.min(this.config.maxQueue, p.maxRequests, Math.max(target, keep)),
+          );
       if (p.outstanding > 0 && now - p.lastBlockAt > this.config.requestTimeoutMs) {
         p.snubbed = true;
         p.queueTarget = 1;

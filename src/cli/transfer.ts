@@ -68,7 +68,7 @@ export const runTransfer = async (plan: TransferPlan, io: CliIo): Promise<void> 
     torrent.on('peer-disconnect', (address, reason) =>
       reporter?.event('peer-disconnect', { address, reason }),
     );
-    for (const p of peers) torrent.connectTo(p.host, p.port);
+    for (const p of peers) torrent.addPeer(p.host, p.port);
     if (peers.length === 0 && meta.announce.length === 0 && !torrent.complete) {
       io.err(
         'warning: no --peer given and the torrent has no trackers (tracker support is not built yet)\n',

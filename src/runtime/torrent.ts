@@ -94,6 +94,11 @@ export class Torrent extends EventEmitter<TorrentEvents> {
   /** Addresses connected or being dialled, so a tracker's repeats are not dialled twice. */
   private readonly dialled = new Set<string>();
   private announcer: Announcer | undefined;
+  /** Peers the user gave: redialled when they drop. */
+  private readonly kept = new Map<
+    string,
+    { host: string; port: number; delayMs: number; timer: NodeJS.Timeout | undefined }
+  >();
   private readonly writer: PieceWriter;
   private readonly cache: PieceCache;
   private readonly resume: ResumeKeeper | undefined;
@@ -188,7 +193,27 @@ export class Torrent extends EventEmitter<TorrentEvents> {
     if (this.swarm.complete) this.emit('done');
   }
 
-  /** Dials a peer; failures are reported as peer-disconnect, never thrown. */
+  /**
+   * A peer to keep connected (given by the user): dialled now, and again after a growing pause
+   * (2 s doubling to 1 min) whenever the connection fails or ends, until the torrent closes.
+   */
+  addPeer(host: string, port: number): void {
+    this.kept.set(`${host}:${port}`, { host, port, delayMs: 2000, timer: undefined });
+    this.connectTo(host, port);
+  }
+
+  private redialLater(address: string): void {
+    const peer = this.kept.get(address);
+    if (peer === undefined || this.closing || peer.timer !== undefined) return;
+    peer.timer = setTimeout(() => {
+      peer.timer = undefined;
+      this.connectTo(peer.host, peer.port);
+    }, peer.delayMs);
+    peer.timer.unref();
+    peer.delayMs = Math.min(60_000, peer.delayMs * 2);
+  }
+
+  /** Dials a peer once; failures are reported as peer-disconnect, never thrown. */
   connectTo(host: string, port: number): void {
     const address = `${host}:${port}`;
     if (this.closing || this.banned.has(host) || this.dialled.has(address)) return;
@@ -250,6 +275,7 @@ export class Torrent extends EventEmitter<TorrentEvents> {
     if (this.closing) return;
     this.closing = true;
     const stopping = this.announcer?.stop();
+    for (const peer of this.kept.values()) if (peer.timer !== undefined) clearTimeout(peer.timer);
     if (this.timer !== undefined) clearInterval(this.timer);
     for (const link of this.links.values()) link.sock.end('torrent closed', undefined);
     await this.writer.drain();
@@ -292,7 +318,11 @@ export class Torrent extends EventEmitter<TorrentEvents> {
         closed: (reason, error) => {
           this.dialled.delete(address);
           if (error?.code.startsWith('WIRE_')) this.misbehaving++;
-          if (!registered) return;
+          this.redialLater(address);
+          if (!registered) {
+            this.emit('peer-disconnect', address, `could not connect: ${reason}`);
+            return;
+          }
           const link = this.links.get(key);
           link?.uploads.close();
           this.links.delete(key);
@@ -349,6 +379,8 @@ export class Torrent extends EventEmitter<TorrentEvents> {
       sock.send({ kind: 'extended', id: EXTENDED_HANDSHAKE_ID, payload });
     }
     swarm.peerConnected(key, h.flags.fast, Date.now());
+    const kept = this.kept.get(address);
+    if (kept !== undefined) kept.delayMs = 2000;
     this.emit('peer-connect', address);
     this.run();
     return 'accept';

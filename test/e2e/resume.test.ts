@@ -123,3 +123,36 @@ describe('resume after a crash', () => {
     assert.equal(await exited(seeder.child), 0);
   });
 });
+
+describe('peers given with --peer', () => {
+  it('are dialled again until they answer', { timeout: 60_000 }, async () => {
+    // Pick a free port, start the download towards it, and only then start the seeder there.
+    const { createServer } = await import('node:net');
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', () => resolve()));
+    const port = (probe.address() as { port: number }).port;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    const out = join(dir, 'late');
+    const leecher = start([
+      'download',
+      join(dir, 'film.torrent'),
+      '-o',
+      out,
+      '--peer',
+      `127.0.0.1:${port}`,
+    ]);
+    await leecher.wait((e) => e.event === 'peer-disconnect');
+    const seeder = start([
+      'seed',
+      join(dir, 'film.torrent'),
+      '-p',
+      join(dir, 'src'),
+      '--port',
+      String(port),
+    ]);
+    await leecher.wait((e) => e.event === 'done');
+    assert.equal(await exited(leecher.child), 0);
+    seeder.child.kill('SIGTERM');
+    assert.equal(await exited(seeder.child), 0);
+  });
+});

@@ -13,7 +13,7 @@ export const registerDownload = (program: Command, io: CliIo): void => {
   const command = program
     .command('download')
     .description('download a torrent; exit 0 once every file is verified on disk')
-    .argument('<torrent>', '.torrent file')
+    .argument('<torrent>', '.torrent file or magnet link')
     .option('-o, --output <dir>', 'folder to download into', '.')
     .option('--seed', 'keep seeding after the download, until SIGINT/SIGTERM');
   addPeerOptions(command).action(async (input: string, flags: DownloadFlags) => {
@@ -23,6 +23,7 @@ export const registerDownload = (program: Command, io: CliIo): void => {
         path: flags.output,
         flags,
         resume: true,
+        allowMagnet: true,
         skipCheck: false,
         until: async (torrent, reporter) => {
           if (!torrent.complete) {

@@ -23,6 +23,7 @@ export const registerSeed = (program: Command, io: CliIo): void => {
         path: flags.path,
         flags,
         resume: false,
+        allowMagnet: false,
         skipCheck: flags.skipCheck === true,
         until: async (torrent, reporter) => {
           if (!torrent.complete) {

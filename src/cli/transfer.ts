@@ -1,6 +1,8 @@
 /** The shared run of `download` and `seed`: a session, one torrent, peers, signals. */
+
+import type { Metainfo } from '../core/metainfo/types.js';
 import { FanseedError } from '../lib/errors.js';
-import { readTorrentFile } from '../runtime/read-torrent.js';
+import { loadTorrentSource } from '../runtime/read-torrent.js';
 import { Session } from '../runtime/session.js';
 import type { Torrent } from '../runtime/torrent.js';
 import type { CliIo } from './output.js';
@@ -12,6 +14,8 @@ export interface TransferPlan {
   readonly path: string;
   readonly flags: PeerFlags;
   readonly skipCheck: boolean;
+  /** A magnet link is accepted (its metadata is fetched from peers first). */
+  readonly allowMagnet: boolean;
   /** Keep resume data beside the download. */
   readonly resume: boolean;
   /** Called once the torrent is ready: resolves when the command is finished. */
@@ -31,15 +35,13 @@ export const untilSignal = (): Promise<string> =>
   });
 
 export const runTransfer = async (plan: TransferPlan, io: CliIo): Promise<void> => {
-  if (plan.input.toLowerCase().startsWith('magnet:')) {
-    throw new FanseedError(
-      'CLI_USAGE',
-      'magnet links need metadata from peers, which is not built yet: give a .torrent file',
-    );
+  const source = await loadTorrentSource(plan.input);
+  if (source.kind === 'magnet' && !plan.allowMagnet) {
+    throw new FanseedError('CLI_USAGE', 'seeding needs the .torrent file, not a magnet link');
   }
   const port = parsePort(plan.flags.port);
-  const peers = plan.flags.peer.map(parsePeer);
-  const meta = await readTorrentFile(plan.input);
+  const given = [...plan.flags.peer, ...(source.kind === 'magnet' ? source.magnet.peers : [])];
+  const peers = given.map(parsePeer);
   const uploadLimit = parseRate(plan.flags.uploadLimit);
   const session = await Session.open({
     port,
@@ -50,6 +52,16 @@ export const runTransfer = async (plan: TransferPlan, io: CliIo): Promise<void> 
     const json = plan.flags.json === true;
     if (json) io.out(`${JSON.stringify({ event: 'listening', port: session.port })}\n`);
     else io.err(`listening for peers on port ${session.port}\n`);
+    let meta: Metainfo;
+    if (source.kind === 'torrent') meta = source.metainfo;
+    else {
+      if (!json) io.err("fetching the torrent's metadata from peers...\n");
+      meta = await session.metadataFor(source.magnet, peers);
+      if (json)
+        io.out(
+          `${JSON.stringify({ event: 'metadata', name: meta.name, pieces: meta.pieceCount, length: meta.length })}\n`,
+        );
+    }
     const torrent = await session.add(meta, {
       path: plan.path,
       skipCheck: plan.skipCheck,

@@ -4,13 +4,17 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
+import type { MagnetLink } from '../core/metainfo/magnet.js';
+import { parseInfoDict } from '../core/metainfo/parse.js';
 import type { Metainfo } from '../core/metainfo/types.js';
 import { HandshakeReader } from '../core/wire/handshake.js';
 import { toHex } from '../lib/bytes.js';
-import { FanseedError } from '../lib/errors.js';
+import { FanseedError, unwrap } from '../lib/errors.js';
 import { makePeerId, type PeerId } from '../lib/ids.js';
 import type { Rng } from '../lib/ports.js';
 import { TokenBucket } from '../lib/token-bucket.js';
+import { fetchMetadata } from './metadata-fetch.js';
+import { nodeHash } from './node-hash.js';
 import { DEFAULT_PEER_TIMEOUTS, type PeerTimeouts } from './peer/peer-socket.js';
 import { resumePath } from './resume-store.js';
 import { Torrent } from './torrent.js';
@@ -124,6 +128,24 @@ export class Session {
     }
     await torrent.start();
     return torrent;
+  }
+
+  /** Fetches a magnet link's metadata from peers (BEP 9) and returns the torrent it names,
+   * with the magnet's trackers and web seeds. */
+  async metadataFor(
+    magnet: MagnetLink,
+    peers: ReadonlyArray<{ readonly host: string; readonly port: number }>,
+    timeoutMs?: number,
+  ): Promise<Metainfo> {
+    const info = await fetchMetadata(magnet, {
+      peers,
+      peerId: this.peerId,
+      rng: this.rng,
+      port: this.port,
+      ...(timeoutMs === undefined ? {} : { timeoutMs }),
+    });
+    const meta = unwrap(parseInfoDict(info, nodeHash));
+    return { ...meta, announce: magnet.trackers.map((t) => [t]), urlList: [...magnet.webSeeds] };
   }
 
   async close(): Promise<void> {

@@ -15,11 +15,17 @@ import {
   decodeExtendedHandshake,
   EXTENDED_HANDSHAKE_ID,
   encodeExtendedHandshake,
+  UT_METADATA,
 } from '../core/wire/extension.js';
 import { encodeHandshake, type Handshake, matchInfoHash } from '../core/wire/handshake.js';
+import {
+  decodeMetadataMessage,
+  encodeMetadataMessage,
+  metadataPiece,
+} from '../core/wire/ut-metadata.js';
 import type { ValidPeerMessage } from '../core/wire/validate.js';
 import { Bitfield } from '../lib/bitfield.js';
-import { equalBytes } from '../lib/bytes.js';
+import { bytesToBinary, equalBytes } from '../lib/bytes.js';
 import { FanseedError } from '../lib/errors.js';
 import type { PeerId } from '../lib/ids.js';
 import type { Rng } from '../lib/ports.js';
@@ -83,7 +89,13 @@ interface Link {
   readonly address: string;
   readonly sock: PeerSocket;
   readonly uploads: UploadQueue;
+  /** Their id for ut_metadata messages, from their extended handshake. */
+  utMetadata?: number | undefined;
 }
+
+const UT_METADATA_KEY = bytesToBinary(new TextEncoder().encode(UT_METADATA));
+/** Our id for ut_metadata messages sent to us. */
+const OUR_UT_METADATA = 3;
 
 export class Torrent extends EventEmitter<TorrentEvents> {
   readonly layout: TorrentLayout;
@@ -371,7 +383,9 @@ export class Torrent extends EventEmitter<TorrentEvents> {
     if (this.writer.readingPaused) sock.socket.pause();
     if (h.flags.extensionProtocol) {
       const payload = encodeExtendedHandshake({
-        extensions: new Map(),
+        // BEP 9: we hand our metadata to peers that came with only a magnet link.
+        extensions: new Map([[UT_METADATA_KEY, OUR_UT_METADATA]]),
+        metadataSize: this.meta.info.length,
         client: this.options.client ?? 'fanseed',
         requestQueue: 250,
         ...(this.options.listenPort === undefined ? {} : { port: this.options.listenPort }),
@@ -389,14 +403,36 @@ export class Torrent extends EventEmitter<TorrentEvents> {
   private onMessage(key: PeerKey, m: ValidPeerMessage): void {
     const swarm = this.swarm;
     if (swarm === undefined) return;
-    if (m.kind === 'extended' && m.id === EXTENDED_HANDSHAKE_ID) {
-      const h = decodeExtendedHandshake(m.payload);
-      if (h.ok && h.value.requestQueue !== undefined)
-        swarm.setMaxRequests(key, h.value.requestQueue);
-    }
+    if (m.kind === 'extended') this.onExtended(key, m.id, m.payload);
     if (m.kind === 'piece') this.downloaded += m.block.length;
     // Commands are carried out once per received chunk (batchEnd), not once per message.
     swarm.message(key, m, Date.now());
+  }
+
+  private onExtended(key: PeerKey, id: number, payload: Uint8Array): void {
+    const link = this.links.get(key);
+    if (link === undefined) return;
+    if (id === EXTENDED_HANDSHAKE_ID) {
+      const h = decodeExtendedHandshake(payload);
+      if (!h.ok) return;
+      if (h.value.requestQueue !== undefined) this.swarm?.setMaxRequests(key, h.value.requestQueue);
+      link.utMetadata = h.value.extensions.get(UT_METADATA_KEY);
+      return;
+    }
+    if (id !== OUR_UT_METADATA || link.utMetadata === undefined || link.utMetadata === 0) return;
+    const m = decodeMetadataMessage(payload);
+    if (!m.ok || m.value.kind !== 'request') return;
+    const piece = metadataPiece(this.meta.info, m.value.piece);
+    const reply =
+      piece === undefined
+        ? encodeMetadataMessage({ kind: 'reject', piece: m.value.piece })
+        : encodeMetadataMessage({
+            kind: 'data',
+            piece: m.value.piece,
+            totalSize: this.meta.info.length,
+            data: piece,
+          });
+    link.sock.send({ kind: 'extended', id: link.utMetadata, payload: reply });
   }
 
   private tick(): void {

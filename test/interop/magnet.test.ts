@@ -22,6 +22,7 @@ import { nodeHash } from '../../src/runtime/node-hash.js';
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const BIN = join(ROOT, 'bin', 'fanseed.js');
 const LT_SEED = join(ROOT, 'test', 'interop', 'py', 'lt_seed.py');
+const LT_MAGNET = join(ROOT, 'test', 'interop', 'py', 'lt_magnet_leech.py');
 const children: ChildProcess[] = [];
 let dir: string;
 
@@ -114,4 +115,50 @@ describe('fanseed downloads from a magnet link alone', () => {
       for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
     });
   }
+});
+
+describe('libtorrent downloads from a magnet link alone', () => {
+  it('gets the hybrid metadata and data from a fanseed seeder', { timeout: 60_000 }, async () => {
+    const bytes = (
+      await createTorrent(join(dir, 'src', 'season'), { format: 'hybrid', pieceLength: 32 * 1024 })
+    ).torrent;
+    const torrent = join(dir, 'season-seed.torrent');
+    await writeFile(torrent, bytes);
+    const meta = unwrap(parseTorrent(bytes, nodeHash));
+    const seeder = spawn(
+      process.execPath,
+      [BIN, 'seed', torrent, '-p', join(dir, 'src'), '--json'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    children.push(seeder);
+    const port = await new Promise<number>((resolve, reject) => {
+      createInterface({ input: seeder.stdout as NodeJS.ReadableStream }).on('line', (line) => {
+        const e = JSON.parse(line) as { event: string; port?: number };
+        if (e.event === 'listening' && e.port !== undefined) resolve(e.port);
+      });
+      seeder.once('exit', (code) => reject(new Error(`fanseed seed exited (${code})`)));
+    });
+    const magnet = buildMagnet({
+      infoHashV1: meta.infoHashV1,
+      infoHashV2: meta.infoHashV2,
+      name: meta.name,
+    });
+    const out = join(dir, 'lt-out');
+    const { stdout } = await promisify(execFile)('/usr/bin/python3', [
+      LT_MAGNET,
+      magnet,
+      out,
+      `127.0.0.1:${port}`,
+      '40',
+    ]);
+    assert.match(stdout, /"done": true/);
+    for (const f of [join('ep1', 'video.mkv'), 'notes.txt']) {
+      assert.deepEqual(
+        await readFile(join(out, 'season', f)),
+        await readFile(join(dir, 'src', 'season', f)),
+        f,
+      );
+    }
+    seeder.kill('SIGTERM');
+  });
 });

@@ -18,13 +18,30 @@
  * Units: MB = 10^6 bytes everywhere (throughput MB/s and RSS MB).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { mkdirSync, rmSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { parseByteSize } from '../src/cli/format.js';
-import { freeBytes, makeRandomFile, warmPageCache } from './lib/data.js';
+import {
+  COMMON_OPTIONS,
+  type CommonOptions,
+  commonOptions,
+  fmt,
+  gib,
+  inWorkFolder,
+  log,
+  MB,
+  machineBasics,
+  makeWarmFile,
+  mb,
+  progress,
+  reportOnStderr,
+  roundOrder,
+  runBenchmark,
+  sizeArg,
+  table,
+} from './lib/cli.js';
 import {
   killRunning,
   type MeasuredRun,
@@ -41,16 +58,10 @@ const PYTHON = '/usr/bin/python3';
 const MKTORRENT = 'mktorrent';
 const PIECE_LENGTH = 1024 * 1024;
 const RSS_LIMIT_BYTES = 150e6;
-const MB = 1e6;
 
 type Format = 'v1' | 'hybrid';
 
-interface Options {
-  readonly size: number;
-  readonly sizeText: string;
-  readonly runs: number;
-  readonly warmup: number;
-  readonly json: boolean;
+interface Options extends CommonOptions {
   readonly rssCheck: { readonly size: number; readonly text: string } | undefined;
 }
 
@@ -82,77 +93,24 @@ const USAGE = `usage: node dist/bench/create.js [--size 1G] [--runs 3] [--warmup
 
 // ---------------------------------------------------------------------------------------------
 
-const sizeArg = (text: string, flag: string): number => {
-  const n = parseByteSize(text);
-  if (n === undefined || n <= 0) throw new Error(`${flag} ${text} is not a size (e.g. 256M, 1G)`);
-  return n;
-};
-
 const parseOptions = (argv: readonly string[]): Options | undefined => {
   const { values } = parseArgs({
     args: [...argv],
-    options: {
-      size: { type: 'string' },
-      runs: { type: 'string' },
-      warmup: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      'rss-check': { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
+    options: { ...COMMON_OPTIONS, 'rss-check': { type: 'string' } },
     strict: true,
     allowPositionals: false,
   });
   if (values.help) return undefined;
-  const sizeText = values.size ?? process.env.BENCH_SIZE ?? '1G';
-  const runs = Number(values.runs ?? '3');
-  if (!Number.isInteger(runs) || runs < 1 || runs > 50) {
-    throw new Error('--runs takes a whole number from 1 to 50');
-  }
-  const warmup = Number(values.warmup ?? '1');
-  if (!Number.isInteger(warmup) || warmup < 0 || warmup > 10) {
-    throw new Error('--warmup takes a whole number from 0 to 10');
-  }
+  const common = commonOptions(values, { runs: 3, warmup: 1 });
   const rssText = values['rss-check'];
   return {
-    size: sizeArg(sizeText, '--size'),
-    sizeText,
-    runs,
-    warmup,
-    json: values.json,
+    ...common,
     rssCheck:
       rssText === undefined ? undefined : { size: sizeArg(rssText, '--rss-check'), text: rssText },
   };
 };
 
 // ---------------------------------------------------------------------------------------------
-
-let log: (line: string) => void = (line) => process.stdout.write(`${line}\n`);
-const progress = (line: string): void => {
-  process.stderr.write(`${line}\n`);
-};
-
-const fmt = (n: number, digits: number): string => n.toFixed(digits);
-const mb = (bytes: number): string => fmt(bytes / MB, 1);
-const gib = (bytes: number): string => `${fmt(bytes / 1024 ** 3, 2)} GiB`;
-
-const table = (rows: readonly (readonly string[])[], rightAligned: ReadonlySet<number>): string => {
-  const widths: number[] = [];
-  for (const row of rows) {
-    row.forEach((cell, i) => {
-      widths[i] = Math.max(widths[i] ?? 0, cell.length);
-    });
-  }
-  return rows
-    .map((row) =>
-      row
-        .map((cell, i) =>
-          rightAligned.has(i) ? cell.padStart(widths[i] ?? 0) : cell.padEnd(widths[i] ?? 0),
-        )
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
-};
 
 const versionOf = (command: string, args: readonly string[]): string => {
   try {
@@ -185,9 +143,7 @@ const checkPrerequisites = (): void => {
 };
 
 const machine = () => ({
-  cpus: availableParallelism(),
-  cpuModel: cpus()[0]?.model ?? 'unknown',
-  node: process.version,
+  ...machineBasics(),
   openssl: process.versions.openssl,
   mktorrent: versionOf(MKTORRENT, ['-h']).split(' ').slice(0, 2).join(' '),
   libtorrent: versionOf(PYTHON, ['-c', 'import libtorrent; print(libtorrent.__version__)']),
@@ -269,15 +225,7 @@ const startupCosts = async (work: string, runs: number) => {
 const prepareFile = (work: string, size: number): { file: string; warmSeconds: number } => {
   const file = join(work, 'data', 'film.bin');
   mkdirSync(join(work, 'data'));
-  progress(`making ${gib(size)} of pseudo-random data in ${file} ...`);
-  const started = process.hrtime.bigint();
-  makeRandomFile(file, size);
-  const made = Number(process.hrtime.bigint() - started) / 1e9;
-  const warmSeconds = warmPageCache(file);
-  progress(
-    `  written and flushed in ${fmt(made, 1)} s; warm read in ${fmt(warmSeconds, 2)} s (${mb(size / warmSeconds)} MB/s)`,
-  );
-  return { file, warmSeconds };
+  return { file, ...makeWarmFile(file, size) };
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -305,7 +253,7 @@ const benchmark = async (options: Options, work: string): Promise<number> => {
   }
   const measured = new Map<string, Measurement[]>(list.map((t) => [t.id, []]));
   for (let round = 0; round < options.runs; round++) {
-    const order = [...list.slice(round % list.length), ...list.slice(0, round % list.length)];
+    const order = roundOrder(list, round);
     for (const tool of order) {
       const out = outOf(tool);
       rmSync(out, { force: true });
@@ -393,7 +341,7 @@ const benchmark = async (options: Options, work: string): Promise<number> => {
     mb(r.best.peakRssBytes),
     r.runs.map((m) => fmt(m.wallSeconds, 3)).join(' '),
   ]);
-  lines.push(table([header, ...rows], new Set([2, 3, 4, 5])));
+  lines.push(table([header, ...rows], { right: new Set([2, 3, 4, 5]) }));
   lines.push('');
   lines.push(
     `process start-up alone: node + fanseed --version ${fmt(startup.fanseed?.wallSeconds ?? Number.NaN, 3)} s, python3 + import libtorrent ${fmt(startup.libtorrent?.wallSeconds ?? Number.NaN, 3)} s (included in the figures above)`,
@@ -501,35 +449,14 @@ const main = async (argv: readonly string[]): Promise<number> => {
     process.stdout.write(USAGE);
     return 0;
   }
-  if (options.json) log = (line) => process.stderr.write(`${line}\n`);
+  if (options.json) reportOnStderr();
   checkPrerequisites();
-
-  const work = mkdtempSync(join(tmpdir(), 'fanseed-bench-'));
-  const cleanup = (): void => rmSync(work, { recursive: true, force: true });
-  const onSignal = (signal: NodeJS.Signals): void => {
-    killRunning();
-    cleanup();
-    process.stderr.write(`interrupted (${signal}); removed ${work}\n`);
-    process.exit(signal === 'SIGINT' ? 130 : 143);
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  try {
-    progress(`work folder ${work} (${mb(freeBytes(work))} MB free)`);
+  return inWorkFolder(killRunning, (work) => {
     const { rssCheck: rss } = options;
     return rss === undefined
-      ? await benchmark(options, work)
-      : await rssCheck({ ...options, rssCheck: rss }, work);
-  } finally {
-    cleanup();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
+      ? benchmark(options, work)
+      : rssCheck({ ...options, rssCheck: rss }, work);
+  });
 };
 
-try {
-  process.exitCode = await main(process.argv.slice(2));
-} catch (e) {
-  process.stderr.write(`bench:create: ${(e as Error).message}\n`);
-  process.exitCode = 1;
-}
+await runBenchmark('create', () => main(process.argv.slice(2)));

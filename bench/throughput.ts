@@ -34,13 +34,29 @@
  * Units: MB = 10^6 bytes everywhere (throughput MB/s and RSS MB).
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { parseByteSize } from '../src/cli/format.js';
-import { freeBytes, makeRandomFile, warmPageCache } from './lib/data.js';
+import {
+  COMMON_OPTIONS,
+  type CommonOptions,
+  commonOptions,
+  fmt,
+  gib,
+  inWorkFolder,
+  log,
+  MB,
+  machineBasics,
+  makeWarmFile,
+  mb,
+  progress,
+  reportOnStderr,
+  roundOrder,
+  runBenchmark,
+  table,
+} from './lib/cli.js';
+import { freeBytes, warmPageCache } from './lib/data.js';
 import { type Measurement, requireGnuTime } from './lib/measure.js';
 import { type Finished, killAllTimed, type Line, TimedProcess } from './lib/timed-process.js';
 
@@ -54,7 +70,6 @@ const FILE_NAME = 'film.bin';
 const LT_STARTUP =
   'import libtorrent as lt; lt.session({"listen_interfaces": "127.0.0.1:0", "enable_dht": False, ' +
   '"enable_lsd": False, "enable_upnp": False, "enable_natpmp": False})';
-const MB = 1e6;
 const TARGET_RATIO = 0.8;
 const RSS_LIMIT_BYTES = 200e6;
 const EXIT_TIMEOUT_MS = 30_000;
@@ -74,12 +89,7 @@ const SCENARIOS: readonly Scenario[] = [
   { id: 'C', seeder: 'fanseed', leecher: 'libtorrent' },
 ];
 
-interface Options {
-  readonly size: number;
-  readonly sizeText: string;
-  readonly runs: number;
-  readonly warmup: number;
-  readonly json: boolean;
+interface Options extends CommonOptions {
   readonly only: readonly ScenarioId[];
   /** Seconds a transfer may take. */
   readonly timeoutSeconds: number;
@@ -128,32 +138,17 @@ const parseOptions = (argv: readonly string[]): Options | undefined => {
   const { values } = parseArgs({
     args: [...argv],
     options: {
-      size: { type: 'string' },
-      runs: { type: 'string' },
-      warmup: { type: 'string' },
+      ...COMMON_OPTIONS,
       only: { type: 'string' },
       timeout: { type: 'string' },
       'cpu-prof': { type: 'string' },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
     allowPositionals: false,
   });
   if (values.help) return undefined;
-  const sizeText = values.size ?? process.env.BENCH_SIZE ?? '1G';
-  const size = parseByteSize(sizeText);
-  if (size === undefined || size <= 0) {
-    throw new Error(`--size ${sizeText} is not a size (e.g. 256M, 1G)`);
-  }
-  const runs = Number(values.runs ?? '2');
-  if (!Number.isInteger(runs) || runs < 1 || runs > 50) {
-    throw new Error('--runs takes a whole number from 1 to 50');
-  }
-  const warmup = Number(values.warmup ?? '0');
-  if (!Number.isInteger(warmup) || warmup < 0 || warmup > 10) {
-    throw new Error('--warmup takes a whole number from 0 to 10');
-  }
+  const common = commonOptions(values, { runs: 2, warmup: 0 });
+  const { size } = common;
   const only = (values.only ?? 'A,B,C').split(',').map((s) => s.trim().toUpperCase());
   for (const id of only) {
     if (!SCENARIOS.some((s) => s.id === id)) throw new Error(`--only: no scenario ${id}`);
@@ -164,11 +159,7 @@ const parseOptions = (argv: readonly string[]): Options | undefined => {
   }
   const prof = values['cpu-prof'];
   return {
-    size,
-    sizeText,
-    runs,
-    warmup,
-    json: values.json,
+    ...common,
     only: [...new Set(only)] as ScenarioId[],
     timeoutSeconds,
     cpuProfDir: prof === undefined ? undefined : resolve(prof),
@@ -176,35 +167,6 @@ const parseOptions = (argv: readonly string[]): Options | undefined => {
 };
 
 // ---------------------------------------------------------------------------------------------
-
-let log: (line: string) => void = (line) => process.stdout.write(`${line}\n`);
-const progress = (line: string): void => {
-  process.stderr.write(`${line}\n`);
-};
-
-const fmt = (n: number | undefined, digits: number): string =>
-  n === undefined || !Number.isFinite(n) ? '-' : n.toFixed(digits);
-const mb = (bytes: number | undefined): string => (bytes === undefined ? '-' : fmt(bytes / MB, 1));
-const gib = (bytes: number): string => `${fmt(bytes / 1024 ** 3, 2)} GiB`;
-
-const table = (rows: readonly (readonly string[])[], leftAligned: ReadonlySet<number>): string => {
-  const widths: number[] = [];
-  for (const row of rows) {
-    row.forEach((cell, i) => {
-      widths[i] = Math.max(widths[i] ?? 0, cell.length);
-    });
-  }
-  return rows
-    .map((row) =>
-      row
-        .map((cell, i) =>
-          leftAligned.has(i) ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0),
-        )
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
-};
 
 const checkPrerequisites = (): void => {
   requireGnuTime();
@@ -223,9 +185,7 @@ const checkPrerequisites = (): void => {
 };
 
 const machine = () => ({
-  cpus: availableParallelism(),
-  cpuModel: cpus()[0]?.model ?? 'unknown',
-  node: process.version,
+  ...machineBasics(),
   libtorrent: (() => {
     try {
       return execFileSync(PYTHON, ['-c', 'import libtorrent; print(libtorrent.__version__)'], {
@@ -479,14 +439,7 @@ const benchmark = async (options: Options, dir: string): Promise<number> => {
   };
   if (options.cpuProfDir !== undefined) mkdirSync(options.cpuProfDir, { recursive: true });
 
-  progress(`making ${gib(options.size)} of pseudo-random data in ${work.dataFile} ...`);
-  const t0 = process.hrtime.bigint();
-  makeRandomFile(work.dataFile, options.size);
-  const made = Number(process.hrtime.bigint() - t0) / 1e9;
-  const warmSeconds = warmPageCache(work.dataFile);
-  progress(
-    `  written and flushed in ${fmt(made, 1)} s; warm read in ${fmt(warmSeconds, 2)} s (${mb(options.size / warmSeconds)} MB/s)`,
-  );
+  const { warmSeconds } = makeWarmFile(work.dataFile, options.size);
   execFileSync(
     process.execPath,
     [FANSEED, 'create', work.dataFile, '-o', work.torrent, '-f', 'v1', '-l', '1M', '--no-date'],
@@ -506,7 +459,7 @@ const benchmark = async (options: Options, dir: string): Promise<number> => {
   }
   const measured = new Map<ScenarioId, RunResult[]>(list.map((s) => [s.id, []]));
   for (let round = 0; round < options.runs; round++) {
-    const order = [...list.slice(round % list.length), ...list.slice(0, round % list.length)];
+    const order = roundOrder(list, round);
     for (const scenario of order) {
       // Keep the source in the page cache: the previous download may have pushed it out.
       warmPageCache(work.dataFile);
@@ -612,7 +565,7 @@ const benchmark = async (options: Options, dir: string): Promise<number> => {
     mb(r.best.seeder.peakRssBytes),
     r.runs.map((m) => fmt(m.wallSeconds, 3)).join(' '),
   ]);
-  lines.push(table([header, ...rows], new Set([0, 1, 12])));
+  lines.push(table([header, ...rows], { left: new Set([0, 1, 12]) }));
   lines.push('');
   lines.push(
     `process start-up alone (included in wall s): node + fanseed --version ${fmt(startup.fanseed, 3)} s, python3 + libtorrent session ${fmt(startup.libtorrent, 3)} s`,
@@ -667,39 +620,17 @@ const main = async (argv: readonly string[]): Promise<number> => {
     process.stdout.write(USAGE);
     return 0;
   }
-  if (options.json) log = (line) => process.stderr.write(`${line}\n`);
+  if (options.json) reportOnStderr();
   checkPrerequisites();
 
-  const dir = mkdtempSync(join(tmpdir(), 'fanseed-bench-'));
-  const cleanup = (): void => {
-    killAllTimed();
-    rmSync(dir, { recursive: true, force: true });
-  };
-  const onSignal = (signal: NodeJS.Signals): void => {
-    cleanup();
-    process.stderr.write(`interrupted (${signal}); removed ${dir}\n`);
-    process.exit(signal === 'SIGINT' ? 130 : 143);
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
   process.once('exit', killAllTimed);
-  try {
-    progress(`work folder ${dir} (${mb(freeBytes(dir))} MB free)`);
+  return inWorkFolder(killAllTimed, async (dir) => {
     const need = options.size * 2 + 256 * MB;
     if (freeBytes(dir) < need) {
       throw new Error(`need ${mb(need)} MB free in ${dir} (source and one download)`);
     }
-    return await benchmark(options, dir);
-  } finally {
-    cleanup();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
+    return benchmark(options, dir);
+  });
 };
 
-try {
-  process.exitCode = await main(process.argv.slice(2));
-} catch (e) {
-  process.stderr.write(`bench:throughput: ${(e as Error).message}\n`);
-  process.exitCode = 1;
-}
+await runBenchmark('throughput', () => main(process.argv.slice(2)));

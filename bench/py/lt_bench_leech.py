@@ -15,49 +15,19 @@ Prints one JSON line per event on stdout, as it happens (the benchmark timestamp
   {"event": "error", "error": "...", "progress": P}                    exit 1
 """
 import argparse
-import json
+import os
 import sys
 import time
 
 import libtorrent as lt
 
+# lt_common.py lives with the interop helpers, in test/interop/py/.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "test", "interop", "py"))
+sys.dont_write_bytecode = True  # no __pycache__ left beside lt_common.py
+from lt_common import CHECKING_STATES, add_torrent, emit, handshaken_peers, loopback_session, parse_endpoint  # noqa: E402
+
 POLL_MS = 50
 DIAL_EVERY_SECONDS = 0.5
-
-
-def emit(obj):
-    print(json.dumps(obj), flush=True)
-
-
-def parse_endpoint(text):
-    host, sep, port = text.rpartition(":")
-    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
-        raise argparse.ArgumentTypeError(f"{text} is not HOST:PORT")
-    return (host.strip("[]"), int(port))
-
-
-def loopback_session():
-    return lt.session(
-        {
-            "listen_interfaces": "127.0.0.1:0",
-            "enable_dht": False,
-            "enable_lsd": False,
-            "enable_upnp": False,
-            "enable_natpmp": False,
-            "enable_outgoing_utp": False,
-            "enable_incoming_utp": False,
-            "allow_multiple_connections_per_ip": True,
-            "alert_mask": lt.alert.category_t.status_notification
-            | lt.alert.category_t.error_notification,
-        }
-    )
-
-
-def handshaken(handle, peer):
-    for p in handle.get_peer_info():
-        if tuple(p.ip) == peer and not p.flags & (lt.peer_info.connecting | lt.peer_info.handshake):
-            return True
-    return False
 
 
 def download(session, handle, peer, deadline):
@@ -75,12 +45,9 @@ def download(session, handle, peer, deadline):
             raise RuntimeError(f"torrent error: {status.errc.message()}")
         if finished or status.is_seeding:
             return status
-        checking = status.state in (
-            lt.torrent_status.checking_files,
-            lt.torrent_status.checking_resume_data,
-        )
+        checking = status.state in CHECKING_STATES
         if not connected and not checking:
-            if handshaken(handle, peer):
+            if peer in handshaken_peers(handle):
                 connected = True
                 emit({"event": "connected"})
             elif time.monotonic() >= next_dial:
@@ -103,13 +70,7 @@ def main():
     handle = None
     try:
         session = loopback_session()
-        params = lt.add_torrent_params()
-        params.ti = lt.torrent_info(args.torrent)
-        params.save_path = args.save_path
-        params.flags &= ~lt.torrent_flags.seed_mode
-        params.flags &= ~lt.torrent_flags.paused
-        params.flags &= ~lt.torrent_flags.auto_managed
-        handle = session.add_torrent(params)
+        handle = add_torrent(session, args.torrent, args.save_path)
         status = download(session, handle, args.peer, started + args.timeout)
     except Exception as e:
         progress = handle.status().progress if handle is not None else 0.0

@@ -15,7 +15,7 @@ Prints one JSON line per event on stdout:
   {"event": "error", "error": "..."}              when it cannot seed; exit 1
 """
 import argparse
-import json
+import os
 import signal
 import sys
 import threading
@@ -23,42 +23,12 @@ import time
 
 import libtorrent as lt
 
+# lt_common.py lives with the interop helpers, in test/interop/py/.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "test", "interop", "py"))
+sys.dont_write_bytecode = True  # no __pycache__ left beside lt_common.py
+from lt_common import CHECKING_STATES, add_torrent, emit, loopback_session, wait_for_listen  # noqa: E402
+
 POLL_MS = 250
-
-
-def emit(obj):
-    print(json.dumps(obj), flush=True)
-
-
-def loopback_session():
-    return lt.session(
-        {
-            "listen_interfaces": "127.0.0.1:0",
-            "enable_dht": False,
-            "enable_lsd": False,
-            "enable_upnp": False,
-            "enable_natpmp": False,
-            "enable_outgoing_utp": False,
-            "enable_incoming_utp": False,
-            "allow_multiple_connections_per_ip": True,
-            "alert_mask": lt.alert.category_t.status_notification
-            | lt.alert.category_t.error_notification,
-        }
-    )
-
-
-def wait_for_listen(session, deadline):
-    while time.monotonic() < deadline:
-        session.wait_for_alert(POLL_MS)
-        for alert in session.pop_alerts():
-            if isinstance(alert, lt.listen_failed_alert):
-                raise RuntimeError(f"cannot listen: {alert.message()}")
-            if (
-                isinstance(alert, lt.listen_succeeded_alert)
-                and alert.socket_type == lt.socket_type_t.tcp
-            ):
-                return alert.port
-    raise RuntimeError("no listen socket before the deadline")
 
 
 def wait_until_seeding(session, handle, deadline):
@@ -72,10 +42,7 @@ def wait_until_seeding(session, handle, deadline):
             raise RuntimeError(f"torrent error: {status.errc.message()}")
         if status.is_seeding:
             return
-        if status.state not in (
-            lt.torrent_status.checking_files,
-            lt.torrent_status.checking_resume_data,
-        ):
+        if status.state not in CHECKING_STATES:
             total = handle.torrent_file().num_pieces()
             raise RuntimeError(f"data incomplete: {status.num_pieces} of {total} pieces good")
     raise RuntimeError("check not finished before the deadline")
@@ -96,14 +63,8 @@ def main():
     try:
         session = loopback_session()
         deadline = started + args.ready_timeout
-        port = wait_for_listen(session, deadline)
-        params = lt.add_torrent_params()
-        params.ti = lt.torrent_info(args.torrent)
-        params.save_path = args.save_path
-        params.flags &= ~lt.torrent_flags.seed_mode
-        params.flags &= ~lt.torrent_flags.paused
-        params.flags &= ~lt.torrent_flags.auto_managed
-        handle = session.add_torrent(params)
+        port = wait_for_listen(session, deadline, POLL_MS)
+        handle = add_torrent(session, args.torrent, args.save_path)
         wait_until_seeding(session, handle, deadline)
     except Exception as e:
         emit({"event": "error", "error": str(e)})

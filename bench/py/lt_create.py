@@ -12,21 +12,19 @@ import sys
 
 import libtorrent as lt
 
+# lt_common.py lives with the interop helpers, in test/interop/py/.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "test", "interop", "py"))
+sys.dont_write_bytecode = True  # no __pycache__ left beside lt_common.py
+from lt_common import make_torrent  # noqa: E402
+
 
 def main(argv: list[str]) -> int:
     if len(argv) != 5 or argv[3] not in ("v1", "hybrid"):
         print(__doc__, file=sys.stderr)
         return 2
-    path, out, fmt, piece_length = os.path.abspath(argv[1]), argv[2], argv[3], int(argv[4])
-    fs = lt.file_storage()
-    lt.add_files(fs, path)
+    path, out, fmt, piece_length = argv[1], argv[2], argv[3], int(argv[4])
     # create_torrent's flags: v1_only for a v1 torrent; none (0) is libtorrent 2.0's default, hybrid.
-    flags = lt.create_torrent.v1_only if fmt == "v1" else 0
-    ct = lt.create_torrent(fs, piece_length, flags)
-    # set_piece_hashes takes the folder that holds the file_storage's root.
-    lt.set_piece_hashes(ct, os.path.dirname(path))
-    with open(out, "wb") as f:
-        f.write(lt.bencode(ct.generate()))
+    make_torrent(path, out, piece_length, lt.create_torrent.v1_only if fmt == "v1" else 0)
     print(lt.__version__)
     return 0
 

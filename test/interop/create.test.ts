@@ -5,12 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { InfoJson } from '../../src/cli/info.js';
 import { main } from '../../src/cli/main.js';
@@ -18,23 +16,17 @@ import type { CliIo } from '../../src/cli/output.js';
 import type { TorrentVersion } from '../../src/core/metainfo/types.js';
 import { pseudoRandomBytes } from '../../src/lib/testing.js';
 import { readTorrentFile } from '../../src/runtime/read-torrent.js';
+import {
+  PY,
+  REPO,
+  requireCommand,
+  requireLibtorrent,
+  SYSTEM_PYTHON,
+  type Tree,
+  writeTree,
+} from './support.js';
 
 const execFileAsync = promisify(execFile);
-
-/** libtorrent's bindings come with Debian's Python; the first python3 on PATH may lack them. */
-const SYSTEM_PYTHON = '/usr/bin/python3';
-
-/** The repository root, whether this file runs from test/ or from dist/test/. */
-const REPO = ((): string => {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'test', 'interop', 'py'))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('cannot find test/interop/py above this test');
-    dir = parent;
-  }
-  return dir;
-})();
-const PY = join(REPO, 'test', 'interop', 'py');
 
 type Layout =
   | { readonly kind: 'file'; readonly id: string; readonly name: string; readonly length: number }
@@ -122,14 +114,11 @@ const dataPath = (layout: Layout): string => join(dataParent(layout), layout.nam
 const torrentPath = (tool: string, layout: Layout, pieceLength: number, format: string) =>
   join(tmp, 'torrents', `${tool}-${layout.id}-${pieceLength / 1024}k-${format}.torrent`);
 
-const writeLayout = async (layout: Layout, seed: number): Promise<void> => {
-  const files: readonly (readonly [string, number])[] =
-    layout.kind === 'file' ? [['', layout.length]] : layout.files;
-  for (const [i, [relative, length]] of files.entries()) {
-    const path = join(dataPath(layout), ...relative.split('/'));
-    await mkdir(dirname(path), { recursive: true });
-    await writeFile(path, pseudoRandomBytes(length, seed * 100 + i + 1));
-  }
+const writeLayout = (layout: Layout, seed: number): Promise<void> => {
+  const files: Tree = layout.kind === 'file' ? [['', layout.length]] : layout.files;
+  return writeTree(dataPath(layout), files, (length, i) =>
+    pseudoRandomBytes(length, seed * 100 + i + 1),
+  );
 };
 
 /** Fails (never skips) when an interop tool is absent: CI installs them, so absence is a bug. */
@@ -139,30 +128,15 @@ const DEBIAN_PACKAGE = {
   'transmission-show': 'transmission-cli',
 } as const;
 type Tool = keyof typeof DEBIAN_PACKAGE;
-const probes = new Map<Tool, Promise<void>>();
-const probe = async (tool: Tool): Promise<void> => {
-  const [command, args] =
-    tool === 'libtorrent'
-      ? [SYSTEM_PYTHON, ['-c', 'import libtorrent']]
-      : [tool, tool === 'mktorrent' ? ['-h'] : ['--version']];
-  try {
-    await execFileAsync(command, args);
-  } catch (e) {
-    const what =
-      tool === 'libtorrent'
-        ? `${SYSTEM_PYTHON} cannot import libtorrent`
-        : `${tool} is not on PATH`;
-    assert.fail(
-      `${what} (${(e as Error).message.split('\n')[0]}): install the Debian package ` +
-        `${DEBIAN_PACKAGE[tool]} (apt-get install -y ${DEBIAN_PACKAGE[tool]})`,
-    );
-  }
-};
-const requireTool = (tool: Tool): Promise<void> => {
-  const known = probes.get(tool) ?? probe(tool);
-  probes.set(tool, known);
-  return known;
-};
+const requireTool = (tool: Tool): Promise<void> =>
+  tool === 'libtorrent'
+    ? requireLibtorrent()
+    : requireCommand(
+        tool,
+        tool === 'mktorrent' ? ['-h'] : ['--version'],
+        `${tool} is not on PATH`,
+        DEBIAN_PACKAGE[tool],
+      );
 
 /** Runs one of the py/ helpers on a JSON argument and returns its JSON list, one per input. */
 const python = async <T>(script: string, input: readonly unknown[]): Promise<T[]> => {

@@ -4,14 +4,17 @@
  * test data and byte-for-byte comparison of folders.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { createCipheriv } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const execFileAsync = promisify(execFile);
 
 /** The repository root, whether the test runs from test/ or from dist/test/. */
 export const REPO = ((): string => {
@@ -27,6 +30,11 @@ export const REPO = ((): string => {
 /** Runs dist/: the build must be current (npm test builds first). */
 export const FANSEED_BIN = join(REPO, 'bin', 'fanseed.js');
 
+/** The libtorrent helpers, py/*.py, in the source tree (dist/ holds no Python). */
+export const PY = join(REPO, 'test', 'interop', 'py');
+/** libtorrent's bindings come with Debian's Python; the first python3 on PATH may lack them. */
+export const SYSTEM_PYTHON = '/usr/bin/python3';
+
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Fails (never skips) when a program is absent: CI installs it, so absence is a bug. */
@@ -38,6 +46,41 @@ export const requireProgram = (path: string, debianPackage: string): void => {
     );
   }
 };
+
+const probes = new Map<string, Promise<void>>();
+/**
+ * Fails (never skips) when `command args` cannot run: `what` says what is wrong, before the
+ * first line of the error. The probe runs once per command line; later calls share its result.
+ */
+export const requireCommand = (
+  command: string,
+  args: readonly string[],
+  what: string,
+  debianPackage: string,
+): Promise<void> => {
+  const key = [command, ...args].join('\0');
+  const known =
+    probes.get(key) ??
+    execFileAsync(command, [...args]).then(
+      () => undefined,
+      (e: Error) =>
+        assert.fail(
+          `${what} (${e.message.split('\n')[0]}): install the Debian package ` +
+            `${debianPackage} (apt-get install -y ${debianPackage})`,
+        ),
+    );
+  probes.set(key, known);
+  return known;
+};
+
+/** Fails (never skips) when SYSTEM_PYTHON cannot import libtorrent. */
+export const requireLibtorrent = (): Promise<void> =>
+  requireCommand(
+    SYSTEM_PYTHON,
+    ['-c', 'import libtorrent'],
+    `${SYSTEM_PYTHON} cannot import libtorrent`,
+    'python3-libtorrent',
+  );
 
 // ---------------------------------------------------------------------------------------------
 // Child processes.
@@ -90,12 +133,19 @@ export class Processes {
     label: string,
     command: string,
     args: readonly string[],
-    options: { readonly cwd?: string } = {},
+    options: {
+      readonly cwd?: string;
+      /** A pipe to its stdin (closed with `child.stdin.end()`) rather than none. */
+      readonly stdin?: boolean;
+      /** Keep every stdout line, not only the last 1,000 to 2,000. */
+      readonly allLines?: boolean;
+    } = {},
   ): Running {
     const child = spawn(command, args, {
       cwd: options.cwd ?? REPO,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [options.stdin === true ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     });
+    child.stdin?.on('error', () => {}); // EPIPE when closing the stdin of a child already gone
     const lines: string[] = [];
     let partial = '';
     let stderr = '';
@@ -104,7 +154,7 @@ export class Processes {
       const parts = (partial + chunk).split('\n');
       partial = parts.pop() ?? '';
       lines.push(...parts);
-      if (lines.length > 2_000) lines.splice(0, lines.length - 1_000);
+      if (options.allLines !== true && lines.length > 2_000) lines.splice(0, lines.length - 1_000);
     });
     child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
       stderr = (stderr + chunk).slice(-8_000); // the tail is what explains a failure
@@ -300,12 +350,24 @@ export const deterministicBytes = (length: number, seed: number): Buffer => {
 /** Relative '/'-separated path and length of each file of a tree. */
 export type Tree = readonly (readonly [string, number])[];
 
-/** Writes the files of `tree` under `root`, each with its own deterministic content. */
-export const writeTree = async (root: string, tree: Tree, seed: number): Promise<void> => {
+/**
+ * Writes the files of `tree` under `root`, each with its own deterministic content: from
+ * `deterministicBytes` for a numeric seed, or from `bytes(length, index in tree)`. A file at
+ * relative path '' is `root` itself (a single-file torrent's data).
+ */
+export const writeTree = async (
+  root: string,
+  tree: Tree,
+  seed: number | ((length: number, index: number) => Uint8Array),
+): Promise<void> => {
+  const bytes =
+    typeof seed === 'number'
+      ? (length: number, i: number) => deterministicBytes(length, seed * 1_000 + i)
+      : seed;
   for (const [i, [relative, length]] of tree.entries()) {
     const path = join(root, ...relative.split('/'));
     await mkdir(dirname(path), { recursive: true });
-    await writeFile(path, deterministicBytes(length, seed * 1_000 + i));
+    await writeFile(path, bytes(length, i));
   }
 };
 
@@ -322,24 +384,34 @@ export const listFiles = async (root: string, below = ''): Promise<string[]> => 
 
 /**
  * The tree under `actual` is the one under `expected`, byte for byte, with no file missing or
- * extra; a difference is reported with its first offset and piece.
+ * extra; a difference is reported with its first offset (and piece, given `pieceLength`).
+ * When `expected` is a file, `actual` is that file alone.
  */
 export const assertSameTree = async (
   expected: string,
   actual: string,
   context: () => string = () => '',
+  options: { readonly pieceLength?: number } = {},
 ): Promise<void> => {
-  const want = await listFiles(expected);
-  const got = existsSync(actual) ? await listFiles(actual) : [];
-  assert.deepEqual(got, want, `the files under ${actual}\n${context()}`);
+  const single = (await stat(expected)).isFile();
+  let want: string[] = [''];
+  if (!single) {
+    want = await listFiles(expected);
+    const got = existsSync(actual) ? await listFiles(actual) : [];
+    assert.deepEqual(got, want, `the files under ${actual}\n${context()}`);
+  }
   for (const relative of want) {
+    const name = relative === '' ? actual : relative;
     const a = await readFile(join(expected, ...relative.split('/')));
-    const b = await readFile(join(actual, ...relative.split('/')));
-    assert.equal(b.length, a.length, `${relative}: length\n${context()}`);
+    const b = await readFile(join(actual, ...relative.split('/'))).catch(() => undefined);
+    assert.ok(b !== undefined, `${name} is missing\n${context()}`);
+    assert.equal(b.length, a.length, `${name}: length\n${context()}`);
     if (!a.equals(b)) {
       const at = a.findIndex((byte, i) => b[i] !== byte);
+      const piece =
+        options.pieceLength === undefined ? '' : ` (piece ${(at / options.pieceLength) | 0})`;
       assert.fail(
-        `${relative}: ${b.length} bytes, first differing byte at offset ${at}\n${context()}`,
+        `${name}: ${b.length} bytes, first differing byte at offset ${at}${piece}\n${context()}`,
       );
     }
   }

@@ -7,37 +7,30 @@
  * machine is at fault, not fanseed.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import type { TorrentVersion } from '../../src/core/metainfo/types.js';
 import { pseudoRandomBytes } from '../../src/lib/testing.js';
 import { createTorrent } from '../../src/runtime/create-torrent.js';
-
-const execFileAsync = promisify(execFile);
-
-/** libtorrent's bindings come with Debian's Python; the first python3 on PATH may lack them. */
-const SYSTEM_PYTHON = '/usr/bin/python3';
-
-/** The repository root, whether this file runs from test/ or from dist/test/. */
-const REPO = ((): string => {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'test', 'interop', 'py'))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('cannot find test/interop/py above this test');
-    dir = parent;
-  }
-  return dir;
-})();
-const PY = join(REPO, 'test', 'interop', 'py');
-/** Runs dist/: the build must be current (npm test builds first). */
-const FANSEED_BIN = join(REPO, 'bin', 'fanseed.js');
+import {
+  assertSameTree,
+  describeRun,
+  type Exit,
+  FANSEED_BIN,
+  freeTcpPort,
+  Processes,
+  PY,
+  parseJsonObject,
+  type Running,
+  requireLibtorrent,
+  SYSTEM_PYTHON,
+  signalByPid,
+  waitForExit,
+  waitForJson,
+  writeTree,
+} from './support.js';
 
 const PIECE_LENGTH = 32 * 1024;
 const TEST_TIMEOUT_MS = 60_000;
@@ -91,116 +84,11 @@ const scratch = async (...parts: string[]): Promise<string> => {
 // ---------------------------------------------------------------------------------------------
 // Child processes: every one started is tracked and killed by PID after each test.
 
-interface Exit {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-}
-
-interface Running {
-  readonly label: string;
-  readonly child: ChildProcess;
-  /** Complete stdout lines so far. */
-  readonly lines: string[];
-  readonly exited: Promise<Exit>;
-  /** True once it has exited and its stdout and stderr are read to the end. */
-  readonly closed: () => boolean;
-  readonly stderr: () => string;
-}
-
-const running = new Set<Running>();
-
-const start = (label: string, command: string, args: readonly string[]): Running => {
-  const child = spawn(command, args, { cwd: REPO, stdio: ['pipe', 'pipe', 'pipe'] });
-  child.stdin?.on('error', () => {}); // EPIPE when closing the stdin of a child already gone
-  const lines: string[] = [];
-  let partial = '';
-  let stderr = '';
-  let closed = false;
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-    const parts = (partial + chunk).split('\n');
-    partial = parts.pop() ?? '';
-    lines.push(...parts);
-  });
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr = (stderr + chunk).slice(-8_000); // the tail is what explains a failure
-  });
-  const exited = new Promise<Exit>((resolve) => {
-    child.on('error', (e) => {
-      stderr += `\n${e.message}`;
-      closed = true;
-      resolve({ code: null, signal: null });
-    });
-    child.on('close', (code, signal) => {
-      if (partial !== '') lines.push(partial);
-      closed = true;
-      resolve({ code, signal });
-    });
-  });
-  const proc: Running = {
-    label,
-    child,
-    lines,
-    exited,
-    closed: () => closed,
-    stderr: () => stderr,
-  };
-  running.add(proc);
-  void exited.then(() => running.delete(proc));
-  return proc;
-};
-
-const describeRun = (p: Running): string =>
-  `${p.label}\n--- stdout (last lines):\n${p.lines.slice(-15).join('\n')}\n--- stderr:\n${p.stderr()}`;
-
-const within = <T>(ms: number, promise: Promise<T>): Promise<T | 'timeout'> => {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-};
-
-/** The first stdout line that is a JSON object `accept` takes: already printed, or to come. */
-const waitForJson = async <T>(
-  p: Running,
-  accept: (value: Record<string, unknown>) => value is Record<string, unknown> & T,
-  ms: number,
-): Promise<T> => {
-  const deadline = Date.now() + ms;
-  let seen = 0;
-  for (;;) {
-    for (; seen < p.lines.length; seen++) {
-      const value = parseJsonObject(p.lines[seen] ?? '');
-      if (value !== undefined && accept(value)) return value;
-    }
-    if (p.closed()) {
-      assert.fail(`${p.label} exited before printing the expected line\n${describeRun(p)}`);
-    }
-    if (Date.now() > deadline) assert.fail(`no expected line after ${ms} ms\n${describeRun(p)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-};
-
-const parseJsonObject = (line: string): Record<string, unknown> | undefined => {
-  try {
-    const value: unknown = JSON.parse(line);
-    return typeof value === 'object' && value !== null && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : undefined;
-  } catch {
-    return undefined;
-  }
-};
-
-/** Waits for a process to end by itself; on timeout kills it and fails. */
-const waitForExit = async (p: Running, ms: number): Promise<Exit> => {
-  const exit = await within(ms, p.exited);
-  if (exit === 'timeout') {
-    killByPid(p);
-    assert.fail(`${p.label} still running after ${ms} ms\n${describeRun(p)}`);
-  }
-  return exit;
-};
+const procs = new Processes();
+/** With a stdin pipe (lt_seed.py stops when it closes) and every stdout line kept. */
+const start = (label: string, command: string, args: readonly string[]): Running =>
+  procs.start(label, command, args, { stdin: true, allLines: true });
+const killEverything = (): Promise<void> => procs.killAll();
 
 /** Asks a process to stop (SIGTERM, or closing its stdin) and waits for it. */
 const stop = async (p: Running, how: 'SIGTERM' | 'stdin'): Promise<Exit> => {
@@ -209,39 +97,8 @@ const stop = async (p: Running, how: 'SIGTERM' | 'stdin'): Promise<Exit> => {
   return waitForExit(p, EXIT_TIMEOUT_MS);
 };
 
-const signalByPid = (p: Running, signal: NodeJS.Signals): void => {
-  const pid = p.child.pid;
-  if (pid === undefined || p.child.exitCode !== null || p.child.signalCode !== null) return;
-  try {
-    process.kill(pid, signal);
-  } catch {
-    // Already gone between the check and the kill.
-  }
-};
-const killByPid = (p: Running): void => signalByPid(p, 'SIGKILL');
-
-const killEverything = async (): Promise<void> => {
-  const left = [...running];
-  for (const p of left) killByPid(p);
-  await Promise.all(left.map((p) => p.exited));
-};
-
 // ---------------------------------------------------------------------------------------------
 // The two sides.
-
-/** Fails (never skips) when libtorrent is absent: CI installs it, so absence is a bug. */
-let libtorrentProbe: Promise<void> | undefined;
-const requireLibtorrent = (): Promise<void> => {
-  libtorrentProbe ??= execFileAsync(SYSTEM_PYTHON, ['-c', 'import libtorrent']).then(
-    () => undefined,
-    (e: Error) =>
-      assert.fail(
-        `${SYSTEM_PYTHON} cannot import libtorrent (${e.message.split('\n')[0]}): install the ` +
-          'Debian package python3-libtorrent (apt-get install -y python3-libtorrent)',
-      ),
-  );
-  return libtorrentProbe;
-};
 
 /** lt_seed.py, once it has checked the data and listens. Stopped by closing its stdin. */
 const startLtSeed = async (torrent: string, savePath: string): Promise<[Running, number]> => {
@@ -249,9 +106,9 @@ const startLtSeed = async (torrent: string, savePath: string): Promise<[Running,
   const p = start('lt_seed.py', SYSTEM_PYTHON, [join(PY, 'lt_seed.py'), torrent, savePath, '0']);
   const ready = await waitForJson(
     p,
-    (v): v is typeof v & { ready: boolean; port?: number; error?: string } =>
-      typeof v.ready === 'boolean',
+    (v) => typeof v.ready === 'boolean',
     READY_TIMEOUT_MS,
+    'the ready line',
   );
   assert.ok(ready.ready && typeof ready.port === 'number', `lt_seed.py: ${ready.error}`);
   return [p, ready.port];
@@ -309,66 +166,19 @@ const assertJsonEvents = (p: Running): void => {
   }
 };
 
-/** A port free a moment ago, for commands that take a fixed --port. */
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address !== null
-          ? resolve(address.port)
-          : reject(new Error('no port')),
-      );
-    });
-  });
-
 // ---------------------------------------------------------------------------------------------
 // Data.
 
-const writeSource = async (layout: Layout, seed: number): Promise<void> => {
-  for (const [i, [relative, length]] of layout.files.entries()) {
-    const path = join(sourceParent(layout), layout.name, ...relative.split('/').filter(Boolean));
-    await mkdir(dirname(path), { recursive: true });
-    await writeFile(path, pseudoRandomBytes(length, seed * 100 + i + 1));
-  }
-};
-
-/** Every regular file below root, as sorted '/'-joined relative paths. */
-const listFiles = async (root: string, below = ''): Promise<string[]> => {
-  const found: string[] = [];
-  for (const entry of await readdir(join(root, below), { withFileTypes: true })) {
-    const relative = below === '' ? entry.name : `${below}/${entry.name}`;
-    if (entry.isDirectory()) found.push(...(await listFiles(root, relative)));
-    else found.push(relative);
-  }
-  return found.sort();
-};
+const writeSource = (layout: Layout, seed: number): Promise<void> =>
+  writeTree(join(sourceParent(layout), layout.name), layout.files, (length, i) =>
+    pseudoRandomBytes(length, seed * 100 + i + 1),
+  );
 
 /** The data under `parent` is the source, byte for byte, with no file missing or extra. */
-const assertSameData = async (layout: Layout, parent: string): Promise<void> => {
-  const root = join(parent, layout.name);
-  const single = layout.files.length === 1 && layout.files[0]?.[0] === '';
-  if (!single) {
-    const expected = layout.files.map(([relative]) => relative).sort();
-    assert.deepEqual(await listFiles(root), expected, `the files under ${root}`);
-  }
-  for (const [relative] of layout.files) {
-    const parts = relative.split('/').filter(Boolean);
-    const want = await readFile(join(sourceParent(layout), layout.name, ...parts));
-    const got = await readFile(join(root, ...parts)).catch(() => undefined);
-    const name = `${layout.name}/${relative}`;
-    assert.ok(got !== undefined, `${name} is missing`);
-    assert.equal(got.length, want.length, `${name}: length`);
-    if (!got.equals(want)) {
-      const at = want.findIndex((byte, i) => got[i] !== byte);
-      assert.fail(
-        `${name}: first differing byte at offset ${at} (piece ${(at / PIECE_LENGTH) | 0})`,
-      );
-    }
-  }
-};
+const assertSameData = (layout: Layout, parent: string): Promise<void> =>
+  assertSameTree(join(sourceParent(layout), layout.name), join(parent, layout.name), undefined, {
+    pieceLength: PIECE_LENGTH,
+  });
 
 before(async () => {
   tmp = await mkdtemp(join(tmpdir(), 'fanseed-interop-transfer-'));
@@ -457,13 +267,14 @@ describe('libtorrent downloads from a fanseed seeder', () => {
         recursive: true,
       });
       const out = await scratch('seed', `${layout.id}-${format}`, 'out');
-      const port = await freePort();
+      const port = await freeTcpPort();
       const seed = fanseed('seed', torrent, '-p', data, '--port', String(port), '--json');
       try {
         const listening = await waitForJson(
           seed,
-          (v): v is typeof v & { event: 'listening'; port: unknown } => v.event === 'listening',
+          (v) => v.event === 'listening',
           READY_TIMEOUT_MS,
+          'the listening line',
         );
         assert.equal(listening.port, port, 'the port fanseed says it listens on');
         await runLtLeech(torrent, out, port, seed);

@@ -11,16 +11,10 @@ import time
 
 import libtorrent as lt
 
+sys.dont_write_bytecode = True  # no __pycache__ left beside lt_common.py
+from lt_common import add_torrent, loopback_session  # noqa: E402
+
 TIMEOUT_SECONDS = 60
-
-
-def add(session, job):
-    params = lt.add_torrent_params()
-    params.ti = lt.torrent_info(job["torrent"])
-    params.save_path = job["savePath"]
-    params.flags &= ~lt.torrent_flags.paused
-    params.flags &= ~lt.torrent_flags.auto_managed
-    return session.add_torrent(params)
 
 
 def wait_for_checks(session, handles):
@@ -57,22 +51,12 @@ def report(job, handle, finished):
 
 def main():
     jobs = json.loads(sys.argv[1])
-    session = lt.session(
-        {
-            "listen_interfaces": "127.0.0.1:0",
-            "enable_dht": False,
-            "enable_lsd": False,
-            "enable_upnp": False,
-            "enable_natpmp": False,
-            "alert_mask": lt.alert.category_t.status_notification
-            | lt.alert.category_t.error_notification,
-        }
-    )
+    session = loopback_session(transfer=False)
     results = [None] * len(jobs)
     handles = {}
     for i, job in enumerate(jobs):
         try:
-            handles[i] = add(session, job)
+            handles[i] = add_torrent(session, job["torrent"], job["savePath"])
         except Exception as e:  # a torrent libtorrent refuses to load or add
             results[i] = {"torrent": job["torrent"], "error": str(e)}
     done = wait_for_checks(session, handles)

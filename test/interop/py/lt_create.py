@@ -5,23 +5,19 @@ argv[1] is a JSON list of {"source", "output", "pieceLength", "format"} where fo
 {"output", "error"}, error null on success.
 """
 import json
-import os
 import sys
 
 import libtorrent as lt
+
+sys.dont_write_bytecode = True  # no __pycache__ left beside lt_common.py
+from lt_common import make_torrent  # noqa: E402
 
 FLAGS = {"v1": lt.create_torrent.v1_only, "v2": lt.create_torrent.v2_only, "hybrid": 0}
 
 
 def create(job):
     try:
-        source = os.path.abspath(job["source"])
-        fs = lt.file_storage()
-        lt.add_files(fs, source)
-        ct = lt.create_torrent(fs, job["pieceLength"], FLAGS[job["format"]])
-        lt.set_piece_hashes(ct, os.path.dirname(source))
-        with open(job["output"], "wb") as out:
-            out.write(lt.bencode(ct.generate()))
+        make_torrent(job["source"], job["output"], job["pieceLength"], FLAGS[job["format"]])
         return {"output": job["output"], "error": None}
     except Exception as e:
         return {"output": job["output"], "error": str(e)}

@@ -22,53 +22,11 @@ import time
 
 import libtorrent as lt
 
+sys.dont_write_bytecode = True  # no __pycache__ left beside lt_common.py
+from lt_common import add_torrent, handshaken_peers, loopback_session, parse_endpoint  # noqa: E402
+
 POLL_MS = 200
 DIAL_EVERY_SECONDS = 1.0
-
-
-def parse_endpoint(text):
-    host, sep, port = text.rpartition(":")
-    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
-        raise argparse.ArgumentTypeError(f"{text} is not HOST:PORT")
-    return (host.strip("[]"), int(port))
-
-
-def loopback_session(port):
-    """A session that talks to 127.0.0.1 only and finds no peer by itself."""
-    return lt.session(
-        {
-            "listen_interfaces": f"127.0.0.1:{port}",
-            "enable_dht": False,
-            "enable_lsd": False,
-            "enable_upnp": False,
-            "enable_natpmp": False,
-            "enable_outgoing_utp": False,
-            "enable_incoming_utp": False,
-            "allow_multiple_connections_per_ip": True,
-            "listen_system_port_fallback": False,  # a busy PORT is an error, not another port
-            "alert_mask": lt.alert.category_t.status_notification
-            | lt.alert.category_t.error_notification,
-        }
-    )
-
-
-def add_torrent(session, torrent, save_path):
-    params = lt.add_torrent_params()
-    params.ti = lt.torrent_info(torrent)
-    params.save_path = save_path
-    params.flags &= ~lt.torrent_flags.seed_mode
-    params.flags &= ~lt.torrent_flags.paused
-    params.flags &= ~lt.torrent_flags.auto_managed
-    return session.add_torrent(params)
-
-
-def connected(handle):
-    """The endpoints of connections that have finished their handshake."""
-    return {
-        tuple(p.ip)
-        for p in handle.get_peer_info()
-        if not p.flags & (lt.peer_info.connecting | lt.peer_info.handshake)
-    }
 
 
 def download(session, handle, peers, deadline):
@@ -86,7 +44,7 @@ def download(session, handle, peers, deadline):
         if time.monotonic() >= next_dial:
             # Before the check of existing data ends, libtorrent keeps a dialled peer in its
             # list but does not connect; dialling every second covers that and any drop.
-            have = connected(handle)
+            have = handshaken_peers(handle)
             for peer in peers:
                 if peer not in have:
                     handle.connect_peer(peer)
@@ -107,7 +65,7 @@ def main():
     started = time.monotonic()
     handle = None
     try:
-        session = loopback_session(args.port)
+        session = loopback_session(args.port, fixed_port=True)
         try:
             handle = add_torrent(session, args.torrent, args.save_path)
         except Exception as e:  # libtorrent's message alone does not name the file

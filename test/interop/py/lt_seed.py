@@ -18,7 +18,6 @@ dial does not first try uTP and fall back. --upload-limit caps this torrent's up
 --no-stdin ignores stdin (for use from a shell): then only a signal stops it.
 """
 import argparse
-import json
 import os
 import signal
 import sys
@@ -27,60 +26,11 @@ import time
 
 import libtorrent as lt
 
+sys.dont_write_bytecode = True  # no __pycache__ left beside lt_common.py
+from lt_common import add_torrent, emit, handshaken_peers, loopback_session, parse_endpoint, wait_for_listen  # noqa: E402
+
 POLL_MS = 200
 DIAL_EVERY_SECONDS = 1.0
-
-
-def emit(obj):
-    print(json.dumps(obj), flush=True)
-
-
-def parse_endpoint(text):
-    host, sep, port = text.rpartition(":")
-    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
-        raise argparse.ArgumentTypeError(f"{text} is not HOST:PORT")
-    return (host.strip("[]"), int(port))
-
-
-def loopback_session(port):
-    """A session that talks to 127.0.0.1 only and finds no peer by itself."""
-    return lt.session(
-        {
-            "listen_interfaces": f"127.0.0.1:{port}",
-            "enable_dht": False,
-            "enable_lsd": False,
-            "enable_upnp": False,
-            "enable_natpmp": False,
-            "enable_outgoing_utp": False,
-            "enable_incoming_utp": False,
-            "allow_multiple_connections_per_ip": True,
-            "listen_system_port_fallback": False,  # a busy PORT is an error, not another port
-            "alert_mask": lt.alert.category_t.status_notification
-            | lt.alert.category_t.error_notification,
-        }
-    )
-
-
-def wait_for_listen(session, deadline):
-    """The TCP port libtorrent listens on, or raises why it cannot listen."""
-    while time.monotonic() < deadline:
-        session.wait_for_alert(POLL_MS)
-        for alert in session.pop_alerts():
-            if isinstance(alert, lt.listen_failed_alert):
-                raise RuntimeError(f"cannot listen: {alert.message()}")
-            if isinstance(alert, lt.listen_succeeded_alert) and alert.socket_type == lt.socket_type_t.tcp:
-                return alert.port
-    raise RuntimeError("no listen socket after the deadline")
-
-
-def add_torrent(session, torrent, save_path):
-    params = lt.add_torrent_params()
-    params.ti = lt.torrent_info(torrent)
-    params.save_path = save_path
-    params.flags &= ~lt.torrent_flags.seed_mode  # check the data: a seed must prove it has it
-    params.flags &= ~lt.torrent_flags.paused
-    params.flags &= ~lt.torrent_flags.auto_managed
-    return session.add_torrent(params)
 
 
 def wait_until_seeding(session, handle, deadline):
@@ -102,16 +52,6 @@ def wait_until_seeding(session, handle, deadline):
             have, total = status.num_pieces, handle.torrent_file().num_pieces()
             return f"data incomplete after the check: {have} of {total} pieces good"
     return "check not finished before the deadline"
-
-
-def connected_to(handle, endpoint):
-    """True when a connection to endpoint has finished its handshake."""
-    for peer in handle.get_peer_info():
-        if tuple(peer.ip) == endpoint and not peer.flags & (
-            lt.peer_info.connecting | lt.peer_info.handshake
-        ):
-            return True
-    return False
 
 
 def watch_stdin(stop):
@@ -145,9 +85,9 @@ def main():
 
     started = time.monotonic()
     try:
-        session = loopback_session(args.port)
+        session = loopback_session(args.port, fixed_port=True)
         deadline = started + args.check_timeout
-        port = wait_for_listen(session, deadline)
+        port = wait_for_listen(session, deadline, POLL_MS, "no listen socket after the deadline")
         try:
             handle = add_torrent(session, args.torrent, args.save_path)
         except Exception as e:  # libtorrent's message alone does not name the file
@@ -166,7 +106,7 @@ def main():
     next_dial = 0.0
     while not stop.is_set():
         if not dialled:
-            if connected_to(handle, args.connect):
+            if args.connect in handshaken_peers(handle):
                 dialled = True
             elif time.monotonic() >= next_dial:
                 handle.connect_peer(args.connect)

@@ -7,6 +7,7 @@ import { runTransfer, untilSignal } from './transfer.js';
 interface DownloadFlags extends PeerFlags {
   output: string;
   seed?: boolean;
+  select?: string;
 }
 
 export const registerDownload = (program: Command, io: CliIo): void => {
@@ -15,7 +16,11 @@ export const registerDownload = (program: Command, io: CliIo): void => {
     .description('download a torrent; exit 0 once every file is verified on disk')
     .argument('<torrent>', '.torrent file or magnet link')
     .option('-o, --output <dir>', 'folder to download into', '.')
-    .option('--seed', 'keep seeding after the download, until SIGINT/SIGTERM');
+    .option('--seed', 'keep seeding after the download, until SIGINT/SIGTERM')
+    .option(
+      '--select <files>',
+      'download only these files, numbered as fanseed info lists them (e.g. 0,2,4-6)',
+    );
   addPeerOptions(command).action(async (input: string, flags: DownloadFlags) => {
     await runTransfer(
       {
@@ -24,6 +29,7 @@ export const registerDownload = (program: Command, io: CliIo): void => {
         flags,
         resume: true,
         allowMagnet: true,
+        select: flags.select,
         skipCheck: false,
         until: async (torrent, reporter) => {
           if (!torrent.complete) {

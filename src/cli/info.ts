@@ -104,8 +104,10 @@ const describe = (source: TorrentSource, j: InfoJson): string => {
   for (const [i, p] of j.peers.entries()) text += line(i === 0 ? 'peers' : '', p);
   if (j.files !== null) {
     text += `files (${j.files.length}):\n`;
-    for (const f of j.files)
-      text += `  ${formatBytes(f.length).padStart(10)}  ${f.path.join('/')}\n`;
+    // Numbered as --select takes them.
+    j.files.forEach((f, i) => {
+      text += `${String(i).padStart(5)}  ${formatBytes(f.length).padStart(10)}  ${f.path.join('/')}\n`;
+    });
   }
   text += line('magnet', j.magnet);
   return text;

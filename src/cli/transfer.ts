@@ -1,6 +1,8 @@
 /** The shared run of `download` and `seed`: a session, one torrent, peers, signals. */
 
+import { type FileRange, parseSelect } from '../core/metainfo/magnet.js';
 import type { Metainfo } from '../core/metainfo/types.js';
+import { realFileCount } from '../core/torrent/selection.js';
 import { FanseedError } from '../lib/errors.js';
 import { loadTorrentSource } from '../runtime/read-torrent.js';
 import { Session } from '../runtime/session.js';
@@ -16,11 +18,36 @@ export interface TransferPlan {
   readonly skipCheck: boolean;
   /** A magnet link is accepted (its metadata is fetched from peers first). */
   readonly allowMagnet: boolean;
+  /** `--select` as given ("0,2,4-6"). */
+  readonly select?: string | undefined;
   /** Keep resume data beside the download. */
   readonly resume: boolean;
   /** Called once the torrent is ready: resolves when the command is finished. */
   readonly until: (torrent: Torrent, reporter: Reporter) => Promise<void>;
 }
+
+/** `--select` wins over the magnet's `so`; indices past the torrent's files are refused. */
+const selection = (
+  text: string | undefined,
+  fromMagnet: readonly FileRange[] | undefined,
+  meta: Metainfo,
+): readonly FileRange[] | undefined => {
+  const ranges = text === undefined ? fromMagnet : parseSelect(text);
+  if (ranges === undefined) {
+    if (text !== undefined)
+      throw new FanseedError('CLI_USAGE', `--select ${text} is not a list like 0,2,4-6`);
+    return undefined;
+  }
+  const count = realFileCount(meta);
+  const beyond = ranges.find((r) => r.last >= count);
+  if (beyond !== undefined) {
+    throw new FanseedError(
+      'CLI_USAGE',
+      `file ${beyond.last} is not in the torrent (it has ${count} files, from 0)`,
+    );
+  }
+  return ranges;
+};
 
 /** Resolves on the first SIGINT or SIGTERM. */
 export const untilSignal = (): Promise<string> =>
@@ -62,7 +89,13 @@ export const runTransfer = async (plan: TransferPlan, io: CliIo): Promise<void> 
           `${JSON.stringify({ event: 'metadata', name: meta.name, pieces: meta.pieceCount, length: meta.length })}\n`,
         );
     }
+    const select = selection(
+      plan.select,
+      source.kind === 'magnet' ? source.magnet.select : undefined,
+      meta,
+    );
     const torrent = await session.add(meta, {
+      ...(select === undefined ? {} : { select }),
       path: plan.path,
       skipCheck: plan.skipCheck,
       resume: plan.resume,

@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
-import type { MagnetLink } from '../core/metainfo/magnet.js';
+import type { FileRange, MagnetLink } from '../core/metainfo/magnet.js';
 import { parseInfoDict } from '../core/metainfo/parse.js';
 import type { Metainfo } from '../core/metainfo/types.js';
 import { HandshakeReader } from '../core/wire/handshake.js';
@@ -37,6 +37,8 @@ export interface AddOptions {
   readonly resume?: boolean;
   /** Upload limit for this torrent, bytes per second. */
   readonly uploadLimit?: number;
+  /** Files to download (real-file indices); all when undefined. */
+  readonly select?: readonly FileRange[];
 }
 
 /** Randomness from the operating system, for peer ids and picking, drawn 4 KiB at a time. */
@@ -114,6 +116,7 @@ export class Session {
         options.uploadLimit === undefined ? undefined : new TokenBucket(options.uploadLimit),
       ].filter((b): b is TokenBucket => b !== undefined),
       ...(options.skipCheck === undefined ? {} : { skipCheck: options.skipCheck }),
+      ...(options.select === undefined ? {} : { select: options.select }),
       ...(options.resume
         ? {
             resumeFile: resumePath(

@@ -5,10 +5,12 @@
 import { EventEmitter } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { Choker } from '../core/choker/choker.js';
+import type { FileRange } from '../core/metainfo/magnet.js';
 import type { Metainfo } from '../core/metainfo/types.js';
 import { PiecePicker } from '../core/picker/piece-picker.js';
 import type { PeerKey } from '../core/torrent/peer-state.js';
 import { checkPiece } from '../core/torrent/piece-check.js';
+import { selectedFiles, wantedPieces } from '../core/torrent/selection.js';
 import { Swarm, type SwarmCommand } from '../core/torrent/swarm.js';
 import { type TorrentLayout, torrentLayout } from '../core/torrent/torrent-layout.js';
 import {
@@ -60,6 +62,8 @@ export interface TorrentOptions {
   readonly maxPeers?: number;
   /** Announce to the torrent's trackers (default true when it has any). */
   readonly trackers?: boolean;
+  /** Files to download (real-file indices, as `fanseed info` lists them); all when undefined. */
+  readonly select?: readonly FileRange[];
 }
 
 export interface TorrentStats {
@@ -112,6 +116,9 @@ export class Torrent extends EventEmitter<TorrentEvents> {
     { host: string; port: number; delayMs: number; timer: NodeJS.Timeout | undefined }
   >();
   private readonly writer: PieceWriter;
+  /** Per torrent file: selected for download. */
+  readonly selected: readonly boolean[];
+  private readonly wanted: Bitfield;
   private readonly cache: PieceCache;
   private readonly resume: ResumeKeeper | undefined;
   private nextKey = 1;
@@ -127,6 +134,8 @@ export class Torrent extends EventEmitter<TorrentEvents> {
   ) {
     super();
     this.layout = torrentLayout(meta);
+    this.selected = selectedFiles(meta, options.select);
+    this.wanted = wantedPieces(meta, this.layout, this.selected);
     this.storage = options.storage ?? storageFor(meta, options.path, this.layout);
     this.cache = new PieceCache(this.storage, (piece) => this.layout.wireGeometry.pieceSize(piece));
     this.writer = new PieceWriter(this.storage, {
@@ -178,7 +187,7 @@ export class Torrent extends EventEmitter<TorrentEvents> {
     let have: Bitfield;
     if (this.options.skipCheck) have = Bitfield.full(this.meta.pieceCount);
     else {
-      await createEmptyFiles(this.meta, this.options.path).catch((e: unknown) => {
+      await createEmptyFiles(this.meta, this.options.path, this.selected).catch((e: unknown) => {
         throw new FanseedError('IO_FAILED', `creating empty files: ${(e as Error).message}`, {
           cause: e,
         });
@@ -194,11 +203,11 @@ export class Torrent extends EventEmitter<TorrentEvents> {
       ).have;
     }
     const g = this.layout.geometry;
-    this.swarm = new Swarm(
-      g,
-      new PiecePicker(g, this.options.rng, have),
-      new Choker(this.options.rng),
-    );
+    const picker = new PiecePicker(g, this.options.rng, have);
+    for (let piece = 0; piece < this.meta.pieceCount; piece++) {
+      if (!this.wanted.has(piece)) picker.setPriority(piece, 0);
+    }
+    this.swarm = new Swarm(g, picker, new Choker(this.options.rng));
     this.timer = setInterval(() => this.tick(), 1000);
     this.startAnnouncing();
     this.emit('ready');

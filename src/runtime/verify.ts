@@ -60,11 +60,15 @@ const emptyFilesPresent = async (
 };
 
 /** Empty files hold no piece, so nothing would ever write them: create them up front. */
-export const createEmptyFiles = async (meta: Metainfo, dataPath: string): Promise<void> => {
+export const createEmptyFiles = async (
+  meta: Metainfo,
+  dataPath: string,
+  selected: readonly boolean[] = meta.files.map(() => true),
+): Promise<void> => {
   const paths = dataPaths(meta, dataPath);
   await Promise.all(
     meta.files.map(async (f, i) => {
-      if (f.pad || f.length > 0) return;
+      if (f.pad || f.length > 0 || !selected[i]) return;
       const path = paths[i] as string;
       await mkdir(dirname(path), { recursive: true });
       await (await open(path, 'a')).close();

@@ -156,3 +156,34 @@ describe('peers given with --peer', () => {
     assert.equal(await exited(seeder.child), 0);
   });
 });
+
+describe('--select', () => {
+  it('downloads only the chosen files', { timeout: 60_000 }, async () => {
+    const seeder = start(['seed', join(dir, 'film.torrent'), '-p', join(dir, 'src')]);
+    const listening = await seeder.wait((e) => e.event === 'listening');
+    const out = join(dir, 'chosen');
+    // Files in torrent order: 0 extras/trailer.mkv, 1 feature.mkv.
+    const leecher = start([
+      'download',
+      join(dir, 'film.torrent'),
+      '-o',
+      out,
+      '--select',
+      '0',
+      '--peer',
+      `127.0.0.1:${listening.port as number}`,
+    ]);
+    await leecher.wait((e) => e.event === 'done');
+    assert.equal(await exited(leecher.child), 0);
+    assert.deepEqual(
+      await readFile(join(out, 'film', 'extras', 'trailer.mkv')),
+      await readFile(join(dir, 'src', 'film', 'extras', 'trailer.mkv')),
+    );
+    await assert.rejects(
+      readFile(join(out, 'film', 'feature.mkv')),
+      'the other file was not fetched',
+    );
+    seeder.child.kill('SIGTERM');
+    assert.equal(await exited(seeder.child), 0);
+  });
+});

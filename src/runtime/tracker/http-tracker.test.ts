@@ -9,10 +9,14 @@ import {
   formatPeerAddress,
 } from '../../core/tracker-protocol/index.js';
 import { utf8 } from '../../lib/bytes.js';
-import { FanseedError } from '../../lib/errors.js';
 import { type InfoHashV1, infoHashV1 } from '../../lib/ids.js';
 import { httpAnnounce, httpScrape } from './http-tracker.js';
-import { type FakeHttpTracker, startFakeHttpTracker, swarmResponder } from './testing.js';
+import {
+  type FakeHttpTracker,
+  rejectsWith,
+  startFakeHttpTracker,
+  swarmResponder,
+} from './testing.js';
 
 const HASH = infoHashV1(new Uint8Array(20).fill(0xab)) as InfoHashV1;
 const params = (port: number, extra: Partial<AnnounceParams> = {}): AnnounceParams => ({
@@ -27,18 +31,6 @@ const params = (port: number, extra: Partial<AnnounceParams> = {}): AnnouncePara
   key: 'C0FFEE01',
   ...extra,
 });
-
-/** Runs `f`, which must reject with a FanseedError of `code`; returns it. */
-const rejects = async (f: () => Promise<unknown>, code: string): Promise<FanseedError> => {
-  try {
-    await f();
-  } catch (e) {
-    assert.ok(e instanceof FanseedError, `not a FanseedError: ${String(e)}`);
-    assert.equal(e.code, code, e.message);
-    return e;
-  }
-  return assert.fail(`expected ${code}`);
-};
 
 describe('http tracker client', () => {
   let tracker: FakeHttpTracker;
@@ -71,7 +63,7 @@ describe('http tracker client', () => {
       );
       res.end(body.ok ? body.value : undefined);
     };
-    const e = await rejects(() => httpAnnounce(tracker.url, params(7003)), 'TRACKER_FAILURE');
+    const e = await rejectsWith(() => httpAnnounce(tracker.url, params(7003)), 'TRACKER_FAILURE');
     assert.match(e.message, /not authorized/);
   });
 
@@ -80,27 +72,30 @@ describe('http tracker client', () => {
       res.statusCode = 403;
       res.end('d14:failure reason6:bannede');
     };
-    const e = await rejects(() => httpAnnounce(tracker.url, params(7003)), 'TRACKER_FAILURE');
+    const e = await rejectsWith(() => httpAnnounce(tracker.url, params(7003)), 'TRACKER_FAILURE');
     assert.equal(e.message, 'banned');
     tracker.respond = (_seen, _req, res) => {
       res.statusCode = 500;
       res.end('<html>oops</html>');
     };
-    const e2 = await rejects(() => httpAnnounce(tracker.url, params(7003)), 'TRACKER_BAD_RESPONSE');
+    const e2 = await rejectsWith(
+      () => httpAnnounce(tracker.url, params(7003)),
+      'TRACKER_BAD_RESPONSE',
+    );
     assert.match(e2.message, /HTTP 500/);
   });
 
   it('refuses a malformed reply with TRACKER_BAD_RESPONSE', async () => {
     tracker.respond = (_seen, _req, res) => res.end('d8:intervali1800e5:peers5:abcdee');
-    await rejects(() => httpAnnounce(tracker.url, params(7004)), 'TRACKER_BAD_RESPONSE');
+    await rejectsWith(() => httpAnnounce(tracker.url, params(7004)), 'TRACKER_BAD_RESPONSE');
     tracker.respond = (_seen, _req, res) => res.end('<html>not bencode</html>');
-    await rejects(() => httpAnnounce(tracker.url, params(7004)), 'TRACKER_BAD_RESPONSE');
+    await rejectsWith(() => httpAnnounce(tracker.url, params(7004)), 'TRACKER_BAD_RESPONSE');
   });
 
   it('gives up on a tracker that does not answer in time, with IO_FAILED', async () => {
     tracker.respond = () => {};
     const t0 = performance.now();
-    const e = await rejects(
+    const e = await rejectsWith(
       () => httpAnnounce(tracker.url, params(7005), { timeoutMs: 150 }),
       'IO_FAILED',
     );
@@ -113,7 +108,7 @@ describe('http tracker client', () => {
     tracker.respond = () => {};
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 50);
-    const e = await rejects(
+    const e = await rejectsWith(
       () => httpAnnounce(tracker.url, params(7005), { signal: controller.signal }),
       'IO_FAILED',
     );
@@ -147,14 +142,17 @@ describe('http tracker client', () => {
       res.writeHead(302, { location: '/announce' });
       res.end();
     };
-    const e = await rejects(() => httpAnnounce(tracker.url, params(7007)), 'TRACKER_BAD_RESPONSE');
+    const e = await rejectsWith(
+      () => httpAnnounce(tracker.url, params(7007)),
+      'TRACKER_BAD_RESPONSE',
+    );
     assert.match(e.message, /redirected more than 3 times/);
     assert.equal(tracker.requests.length, 4);
     tracker.respond = (_seen, _req, res) => {
       res.writeHead(301, { location: 'file:///etc/passwd' });
       res.end();
     };
-    await rejects(() => httpAnnounce(tracker.url, params(7007)), 'TRACKER_BAD_RESPONSE');
+    await rejectsWith(() => httpAnnounce(tracker.url, params(7007)), 'TRACKER_BAD_RESPONSE');
   });
 
   it('refuses an oversized body, announced or not', async () => {
@@ -163,7 +161,7 @@ describe('http tracker client', () => {
       res.writeHead(200, { 'content-length': big.length });
       res.end(big);
     };
-    const e = await rejects(
+    const e = await rejectsWith(
       () => httpAnnounce(tracker.url, params(7008), { maxBodyBytes: 1024 }),
       'TRACKER_BAD_RESPONSE',
     );
@@ -174,7 +172,7 @@ describe('http tracker client', () => {
       const timer = setInterval(() => res.write(chunk), 5);
       res.on('close', () => clearInterval(timer));
     };
-    await rejects(
+    await rejectsWith(
       () => httpAnnounce(tracker.url, params(7008), { maxBodyBytes: 1024, timeoutMs: 5000 }),
       'TRACKER_BAD_RESPONSE',
     );
@@ -185,18 +183,18 @@ describe('http tracker client', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
     await new Promise<void>((resolve) => server.close(() => resolve()));
-    await rejects(
+    await rejectsWith(
       () => httpAnnounce(`http://127.0.0.1:${port}/announce`, params(7009)),
       'IO_FAILED',
     );
   });
 
   it('refuses URLs it cannot use with TRACKER_BAD_REQUEST', async () => {
-    await rejects(
+    await rejectsWith(
       () => httpAnnounce('ftp://127.0.0.1/announce', params(7010)),
       'TRACKER_BAD_REQUEST',
     );
-    await rejects(() => httpScrape(`${tracker.origin}/tracker`, [HASH]), 'TRACKER_BAD_REQUEST');
+    await rejectsWith(() => httpScrape(`${tracker.origin}/tracker`, [HASH]), 'TRACKER_BAD_REQUEST');
   });
 
   it('scrapes at the BEP 48 scrape URL', async () => {

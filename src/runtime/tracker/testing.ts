@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 /**
  * In-process fake trackers for the tracker-client tests only (as lib/testing.ts): an HTTP one
  * and a UDP one on 127.0.0.1, port 0, built on our own tracker-protocol codecs. By default
@@ -22,6 +23,7 @@ import {
   type UdpResponse,
 } from '../../core/tracker-protocol/index.js';
 import { bytesToBinary } from '../../lib/bytes.js';
+import { FanseedError } from '../../lib/errors.js';
 import type { InfoHashV1 } from '../../lib/ids.js';
 
 const LOOPBACK = parseIpv4('127.0.0.1') as PeerAddress['ip'];
@@ -232,4 +234,19 @@ export const startFakeUdpTracker = async (): Promise<FakeUdpTracker> => {
     close: () => new Promise<void>((resolve) => socket.close(() => resolve())),
   };
   return tracker;
+};
+
+/** Runs `f`, which must reject with a FanseedError of `code`; returns it. */
+export const rejectsWith = async (
+  f: () => Promise<unknown>,
+  code: string,
+): Promise<FanseedError> => {
+  try {
+    await f();
+  } catch (e) {
+    assert.ok(e instanceof FanseedError, `not a FanseedError: ${String(e)}`);
+    assert.equal(e.code, code, e.message);
+    return e;
+  }
+  return assert.fail(`expected ${code}`);
 };

@@ -4,10 +4,14 @@ import { createSocket } from 'node:dgram';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { encodeUdpResponse, formatPeerAddress } from '../../core/tracker-protocol/index.js';
 import { utf8 } from '../../lib/bytes.js';
-import { FanseedError } from '../../lib/errors.js';
 import { type InfoHashV1, infoHashV1 } from '../../lib/ids.js';
 import { seededRng } from '../../lib/ports.js';
-import { type FakeUdpTracker, startFakeUdpTracker, udpSwarmHandler } from './testing.js';
+import {
+  type FakeUdpTracker,
+  rejectsWith,
+  startFakeUdpTracker,
+  udpSwarmHandler,
+} from './testing.js';
 import { type UdpAnnounceParams, UdpTrackerClient, type UdpTrackerOptions } from './udp-tracker.js';
 
 const HASH = infoHashV1(new Uint8Array(20).fill(0xcd)) as InfoHashV1;
@@ -23,17 +27,6 @@ const params = (port: number, extra: Partial<UdpAnnounceParams> = {}): UdpAnnoun
   numWant: 50,
   ...extra,
 });
-
-const rejects = async (f: () => Promise<unknown>, code: string): Promise<FanseedError> => {
-  try {
-    await f();
-  } catch (e) {
-    assert.ok(e instanceof FanseedError, `not a FanseedError: ${String(e)}`);
-    assert.equal(e.code, code, e.message);
-    return e;
-  }
-  return assert.fail(`expected ${code}`);
-};
 
 const actions = (t: FakeUdpTracker): string[] => t.received.map((r) => r.request.action);
 
@@ -114,7 +107,7 @@ describe('udp tracker client', () => {
   it('gives up with IO_FAILED after the last try, waiting 1 + 2 + 4 time-outs', async () => {
     tracker.handle = () => undefined;
     const t0 = performance.now();
-    const e = await rejects(() => client.announce(tracker.url, params(8005)), 'IO_FAILED');
+    const e = await rejectsWith(() => client.announce(tracker.url, params(8005)), 'IO_FAILED');
     const took = performance.now() - t0;
     assert.match(e.message, /did not answer after 3 tries/);
     assert.deepEqual(actions(tracker), ['connect', 'connect', 'connect']);
@@ -127,7 +120,10 @@ describe('udp tracker client', () => {
       transactionId: request.transactionId,
       message: 'Requested download is not authorized for use with this tracker.',
     });
-    const e = await rejects(() => client.announce(tracker.url, params(8006)), 'TRACKER_FAILURE');
+    const e = await rejectsWith(
+      () => client.announce(tracker.url, params(8006)),
+      'TRACKER_FAILURE',
+    );
     assert.match(e.message, /not authorized/);
   });
 
@@ -139,14 +135,17 @@ describe('udp tracker client', () => {
       new DataView(packet.buffer).setUint32(4, seen.request.transactionId);
       return packet;
     };
-    const e = await rejects(() => client.announce(tracker.url, params(8006)), 'TRACKER_FAILURE');
+    const e = await rejectsWith(
+      () => client.announce(tracker.url, params(8006)),
+      'TRACKER_FAILURE',
+    );
     assert.match(e.message, /refused the announce/);
   });
 
   it('drops the connection id after an error, so the next announce connects again', async () => {
     await client.announce(tracker.url, params(8007));
     tracker.connectionId = 42n;
-    await rejects(() => client.announce(tracker.url, params(8007)), 'TRACKER_FAILURE');
+    await rejectsWith(() => client.announce(tracker.url, params(8007)), 'TRACKER_FAILURE');
     await client.announce(tracker.url, params(8007));
     assert.deepEqual(actions(tracker), ['connect', 'announce', 'announce', 'connect', 'announce']);
   });
@@ -164,12 +163,15 @@ describe('udp tracker client', () => {
       });
       return Uint8Array.from([...good, 1, 2, 3]);
     };
-    await rejects(() => client.announce(tracker.url, params(8008)), 'TRACKER_BAD_PACKET');
+    await rejectsWith(() => client.announce(tracker.url, params(8008)), 'TRACKER_BAD_PACKET');
     tracker.handle = ({ request }) =>
       request.action === 'connect'
         ? { action: 'scrape', transactionId: request.transactionId, files: [] }
         : undefined;
-    const e = await rejects(() => client.announce(tracker.url, params(8008)), 'TRACKER_BAD_PACKET');
+    const e = await rejectsWith(
+      () => client.announce(tracker.url, params(8008)),
+      'TRACKER_BAD_PACKET',
+    );
     assert.match(e.message, /expected a connect reply/);
   });
 
@@ -212,31 +214,31 @@ describe('udp tracker client', () => {
         [mine, 1],
       ],
     );
-    await rejects(() => client.scrape(tracker.url, []), 'TRACKER_BAD_REQUEST');
+    await rejectsWith(() => client.scrape(tracker.url, []), 'TRACKER_BAD_REQUEST');
   });
 
   it('refuses URLs without a port, and fails requests still out when closed', async () => {
-    await rejects(
+    await rejectsWith(
       () => client.announce('udp://127.0.0.1/announce', params(8011)),
       'TRACKER_BAD_REQUEST',
     );
-    await rejects(
+    await rejectsWith(
       () => client.announce('http://127.0.0.1:1/announce', params(8011)),
       'TRACKER_BAD_REQUEST',
     );
     tracker.handle = () => undefined;
-    const pending = rejects(() => client.announce(tracker.url, params(8011)), 'IO_FAILED');
+    const pending = rejectsWith(() => client.announce(tracker.url, params(8011)), 'IO_FAILED');
     setTimeout(() => void client.close(), 20);
     const e = await pending;
     assert.match(e.message, /closed/);
-    await rejects(() => client.announce(tracker.url, params(8011)), 'IO_FAILED');
+    await rejectsWith(() => client.announce(tracker.url, params(8011)), 'IO_FAILED');
   });
 
   it('stops when cancelled', async () => {
     tracker.handle = () => undefined;
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 30);
-    const e = await rejects(
+    const e = await rejectsWith(
       () => client.announce(tracker.url, params(8012), { signal: controller.signal }),
       'IO_FAILED',
     );

@@ -61,6 +61,9 @@ export const systemRng: Rng = (() => {
   };
 })();
 
+/** Incoming connections still waiting for their handshake, at most. */
+const MAX_PENDING_HANDSHAKES = 256;
+
 export class Session {
   readonly peerId: PeerId;
   private readonly torrents = new Map<string, Torrent>();
@@ -160,6 +163,8 @@ export class Session {
 
   /** Reads the handshake far enough to know the torrent, then hands the socket over. */
   private incoming(socket: Socket): void {
+    // Bounded: a flood of connections that never handshake cannot pile up.
+    if (this.pending.size >= MAX_PENDING_HANDSHAKES) return void socket.destroy();
     this.pending.add(socket);
     const reader = new HandshakeReader();
     const seen: Buffer[] = [];

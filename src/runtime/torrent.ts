@@ -249,6 +249,8 @@ export class Torrent extends EventEmitter<TorrentEvents> {
   acceptIncoming(socket: Socket): PeerSocket | undefined {
     const host = socket.remoteAddress ?? '';
     if (this.closing || this.banned.has(host)) return undefined;
+    // The connection cap covers peers that dial us too.
+    if (this.links.size >= (this.options.maxPeers ?? 50)) return undefined;
     return this.wrap(socket, `${host}:${socket.remotePort ?? 0}`, true);
   }
 

@@ -49,6 +49,9 @@ export const ERROR_CATALOGUE = {
   IO_NOT_FOUND: 'A file or folder does not exist.',
   IO_FAILED: 'Reading or writing a file failed.',
   IO_CHANGED: 'A file changed size while it was being read.',
+  HASH_WORKER_FAILED:
+    'A piece-check worker thread failed or stopped; the checks it had in hand were abandoned.',
+  HASH_POOL_CLOSED: 'A piece check was asked of, or still pending in, a checker that was closed.',
   CLI_USAGE: 'The command line is malformed.',
 } as const;
 

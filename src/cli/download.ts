@@ -46,7 +46,7 @@ export const registerDownload = (program: Command, io: CliIo): void => {
             }
           }
           reporter.event('done', { ...torrent.stats() });
-          if (!flags.json) io.err(`${torrent.meta.name}: complete\n`);
+          if (!flags.json) io.err(`${torrent.name}: complete\n`);
           if (flags.seed) {
             reporter.event('seeding');
             await untilSignal();

@@ -22,8 +22,7 @@ const eta = (left: number, rate: number): string => {
 export const statusLine = (t: Torrent): string => {
   const s = t.stats();
   const percent = s.pieces === 0 ? 100 : (100 * s.have) / s.pieces;
-  const left = Math.max(0, t.meta.length * (1 - s.have / Math.max(1, s.pieces)));
-  return `${percent.toFixed(1)}%  down ${formatBytes(s.downRate)}/s  up ${formatBytes(s.upRate)}/s  peers ${s.peers}  ETA ${eta(left, s.downRate)}`;
+  return `${percent.toFixed(1)}%  down ${formatBytes(s.downRate)}/s  up ${formatBytes(s.upRate)}/s  peers ${s.peers}  ETA ${eta(s.left, s.downRate)}`;
 };
 
 export const startReporter = (t: Torrent, io: CliIo, json: boolean): Reporter => {

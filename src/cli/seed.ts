@@ -33,8 +33,8 @@ export const registerSeed = (program: Command, io: CliIo): void => {
               `only ${s.have} of ${s.pieces} pieces are on disk and good; use fanseed download to complete them`,
             );
           }
-          reporter.event('seeding', { name: torrent.meta.name });
-          if (!flags.json) io.err(`seeding ${torrent.meta.name}; stop with Ctrl-C\n`);
+          reporter.event('seeding', { name: torrent.name });
+          if (!flags.json) io.err(`seeding ${torrent.name}; stop with Ctrl-C\n`);
           const signal = await untilSignal();
           reporter.event('stopped', { signal, ...torrent.stats() });
         },

@@ -53,6 +53,8 @@ export const ERROR_CATALOGUE = {
     'A piece-check worker thread failed or stopped; the checks it had in hand were abandoned.',
   HASH_POOL_CLOSED: 'A piece check was asked of, or still pending in, a checker that was closed.',
   CLI_USAGE: 'The command line is malformed.',
+  API_BAD_ARGUMENT: 'A library call with an argument out of bounds (file index, byte range, ...).',
+  TORRENT_CLOSED: 'The torrent was closed (removed, or its session ended) before this finished.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

@@ -24,4 +24,14 @@ describe('TokenBucket', () => {
     const b = new TokenBucket(Number.POSITIVE_INFINITY);
     for (let i = 0; i < 100; i++) assert.equal(b.take(1e9, 0), true);
   });
+
+  it('spends bytes already received and says how long to stop reading', () => {
+    const b = new TokenBucket(1000, 1000);
+    assert.equal(b.spend(600, 0), 0);
+    assert.equal(b.spend(900, 0), 500);
+    assert.equal(b.take(1, 400), false);
+    assert.equal(b.spend(0, 500), 0);
+    const unlimited = new TokenBucket(Number.POSITIVE_INFINITY);
+    assert.equal(unlimited.spend(1e9, 0), 0);
+  });
 });

@@ -29,6 +29,17 @@ export class TokenBucket {
     return true;
   }
 
+  /**
+   * Takes `n` tokens whether or not they are there (bytes already received cannot be refused),
+   * and returns the milliseconds until the bucket is back above zero: how long to stop reading.
+   */
+  spend(n: number, now: number): number {
+    if (this.rate === Number.POSITIVE_INFINITY) return 0;
+    this.refill(now);
+    this.tokens -= n;
+    return this.tokens >= 0 ? 0 : Math.ceil((-this.tokens / this.rate) * 1000);
+  }
+
   /** Milliseconds until `n` tokens are there. */
   waitMs(n: number, now: number): number {
     if (this.rate === Number.POSITIVE_INFINITY) return 0;

@@ -6,6 +6,9 @@
  */
 import { connect, type Socket } from 'node:net';
 import type { MagnetLink } from '../core/metainfo/magnet.js';
+import { parseInfoDict } from '../core/metainfo/parse.js';
+import type { Metainfo } from '../core/metainfo/types.js';
+import { formatIp, parsePeerAddress } from '../core/tracker-protocol/address.js';
 import {
   decodeExtendedHandshake,
   EXTENDED_HANDSHAKE_ID,
@@ -21,7 +24,7 @@ import {
   MetadataAssembler,
 } from '../core/wire/ut-metadata.js';
 import { bytesToBinary } from '../lib/bytes.js';
-import { FanseedError } from '../lib/errors.js';
+import { FanseedError, unwrap } from '../lib/errors.js';
 import type { PeerId } from '../lib/ids.js';
 import type { Rng } from '../lib/ports.js';
 import { nodeHash } from './node-hash.js';
@@ -202,3 +205,26 @@ export const fetchMetadata = (magnet: MagnetLink, options: FetchOptions): Promis
       );
     }
   });
+
+/** The magnet's `x.pe` peers that parse (others are left out). */
+export const magnetPeers = (magnet: MagnetLink): Array<{ host: string; port: number }> =>
+  magnet.peers.flatMap((text) => {
+    const a = parsePeerAddress(text);
+    return a === undefined ? [] : [{ host: formatIp(a.ip), port: a.port }];
+  });
+
+/**
+ * The torrent a magnet link names: its info dictionary from peers (the magnet's own `x.pe`
+ * peers are asked too), checked, with the magnet's trackers and web seeds.
+ */
+export const fetchMetainfo = async (
+  magnet: MagnetLink,
+  options: FetchOptions,
+): Promise<Metainfo> => {
+  const info = await fetchMetadata(magnet, {
+    ...options,
+    peers: [...magnetPeers(magnet), ...options.peers],
+  });
+  const meta = unwrap(parseInfoDict(info, nodeHash));
+  return { ...meta, announce: magnet.trackers.map((t) => [t]), urlList: [...magnet.webSeeds] };
+};

@@ -5,19 +5,18 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { FileRange, MagnetLink } from '../core/metainfo/magnet.js';
-import { parseInfoDict } from '../core/metainfo/parse.js';
 import type { Metainfo } from '../core/metainfo/types.js';
 import { HandshakeReader } from '../core/wire/handshake.js';
 import { toHex } from '../lib/bytes.js';
-import { FanseedError, unwrap } from '../lib/errors.js';
+import { FanseedError } from '../lib/errors.js';
 import { makePeerId, type PeerId } from '../lib/ids.js';
 import type { Rng } from '../lib/ports.js';
 import { TokenBucket } from '../lib/token-bucket.js';
-import { fetchMetadata } from './metadata-fetch.js';
-import { nodeHash } from './node-hash.js';
+import { fetchMetainfo } from './metadata-fetch.js';
 import { DEFAULT_PEER_TIMEOUTS, type PeerTimeouts } from './peer/peer-socket.js';
-import { resumePath } from './resume-store.js';
+import type { Storage } from './storage/storage.js';
 import { Torrent } from './torrent.js';
+import type { ConnectionBudget } from './trading.js';
 
 export interface SessionOptions {
   /** Listen port; 0 picks a free one. */
@@ -27,6 +26,10 @@ export interface SessionOptions {
   readonly rng?: Rng;
   /** Upload limit for all torrents together, bytes per second. */
   readonly uploadLimit?: number;
+  /** Download limit for all torrents together, bytes per second. */
+  readonly downloadLimit?: number;
+  /** Peer connections across all torrents, at most (default 500). */
+  readonly maxConnections?: number;
   readonly peerTimeouts?: PeerTimeouts;
 }
 
@@ -37,8 +40,18 @@ export interface AddOptions {
   readonly resume?: boolean;
   /** Upload limit for this torrent, bytes per second. */
   readonly uploadLimit?: number;
+  /** Download limit for this torrent, bytes per second. */
+  readonly downloadLimit?: number;
+  /** Peer connections for this torrent, at most (default 50). */
+  readonly maxPeers?: number;
   /** Files to download (real-file indices); all when undefined. */
   readonly select?: readonly FileRange[];
+  /** Where the data lives (default: files under `path`). */
+  readonly storage?: Storage;
+  /** Announce to the torrent's trackers (default true). */
+  readonly trackers?: boolean;
+  /** A magnet link: how long to look for its metadata (default 60 s). */
+  readonly metadataTimeoutMs?: number;
 }
 
 /** Randomness from the operating system, for peer ids and picking, drawn 4 KiB at a time. */
@@ -64,33 +77,56 @@ export const systemRng: Rng = (() => {
 /** Incoming connections still waiting for their handshake, at most. */
 const MAX_PENDING_HANDSHAKES = 256;
 
+const bucket = (rate: number | undefined): TokenBucket | undefined =>
+  rate === undefined ? undefined : new TokenBucket(rate);
+
+const present = <T>(items: ReadonlyArray<T | undefined>): T[] =>
+  items.filter((x): x is T => x !== undefined);
+
+/** The object without its undefined values (for exactOptionalPropertyTypes). */
+const defined = <T extends object>(o: T): { [K in keyof T]?: Exclude<T[K], undefined> } =>
+  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as {
+    [K in keyof T]?: Exclude<T[K], undefined>;
+  };
+
+/** A shared count of open connections, refusing past `max`. */
+const countedBudget = (max: number): ConnectionBudget => {
+  let open = 0;
+  return {
+    tryTake: () => {
+      if (open >= max) return false;
+      open++;
+      return true;
+    },
+    release: () => {
+      open = Math.max(0, open - 1);
+    },
+  };
+};
+
 export class Session {
   readonly peerId: PeerId;
   private readonly torrents = new Map<string, Torrent>();
   private readonly pending = new Set<Socket>();
   private readonly rng: Rng;
-
   private readonly uploadLimit: TokenBucket | undefined;
+  private readonly downloadLimit: TokenBucket | undefined;
+  private readonly connections: ConnectionBudget;
 
   private constructor(
     private readonly server: Server,
-    rng: Rng,
-    uploadLimit: number | undefined,
-    private readonly peerTimeouts: PeerTimeouts | undefined,
+    private readonly options: SessionOptions,
   ) {
-    this.rng = rng;
-    this.uploadLimit = uploadLimit === undefined ? undefined : new TokenBucket(uploadLimit);
-    this.peerId = makePeerId(rng);
+    this.rng = options.rng ?? systemRng;
+    this.uploadLimit = bucket(options.uploadLimit);
+    this.downloadLimit = bucket(options.downloadLimit);
+    this.connections = countedBudget(options.maxConnections ?? 500);
+    this.peerId = makePeerId(this.rng);
   }
 
   static async open(options: SessionOptions = {}): Promise<Session> {
     const server = createServer();
-    const session = new Session(
-      server,
-      options.rng ?? systemRng,
-      options.uploadLimit,
-      options.peerTimeouts,
-    );
+    const session = new Session(server, options);
     server.on('connection', (socket) => session.incoming(socket));
     await new Promise<void>((resolve, reject) => {
       server.once('error', (e) =>
@@ -106,57 +142,90 @@ export class Session {
     return typeof address === 'object' && address !== null ? address.port : 0;
   }
 
-  /** Adds a torrent and starts it (its data is checked first unless skipCheck). */
-  async add(meta: Metainfo, options: AddOptions): Promise<Torrent> {
-    const torrent = new Torrent(meta, {
+  /** Torrents in the session, in the order they were added. */
+  list(): Torrent[] {
+    return [...new Set(this.torrents.values())];
+  }
+
+  /**
+   * Adds a torrent. From a .torrent's metainfo, it resolves once the data on disk is checked
+   * and trading has started (and throws if the check cannot run). From a magnet link, it
+   * resolves at once: the torrent emits `metadata` when peers have sent the info dictionary,
+   * then `ready`; `torrent.start()` returns a promise for that, and failures are emitted as
+   * `error` (the torrent then closes).
+   */
+  async add(source: Metainfo | MagnetLink, options: AddOptions): Promise<Torrent> {
+    const hashes = [source.infoHashV1, source.infoHashV2];
+    const keys = hashes.flatMap((h) => (h === undefined ? [] : [toHex(h.subarray(0, 20))]));
+    if (keys.length === 0) throw new FanseedError('MAGNET_NO_HASH', 'the torrent has no info-hash');
+    if (keys.some((k) => this.torrents.has(k)))
+      throw new FanseedError('API_BAD_ARGUMENT', 'the torrent is in the session already');
+    const torrent = new Torrent(source, {
       path: options.path,
       peerId: this.peerId,
       rng: this.rng,
       listenPort: this.port,
-      ...(this.peerTimeouts === undefined ? {} : { peerTimeouts: this.peerTimeouts }),
-      uploadLimits: [
-        this.uploadLimit,
-        options.uploadLimit === undefined ? undefined : new TokenBucket(options.uploadLimit),
-      ].filter((b): b is TokenBucket => b !== undefined),
-      ...(options.skipCheck === undefined ? {} : { skipCheck: options.skipCheck }),
-      ...(options.select === undefined ? {} : { select: options.select }),
-      ...(options.resume
-        ? {
-            resumeFile: resumePath(
-              options.path,
-              (meta.infoHashV1 ?? meta.infoHashV2) as Uint8Array,
-            ),
-          }
-        : {}),
+      connections: this.connections,
+      uploadLimits: present([this.uploadLimit, bucket(options.uploadLimit)]),
+      downloadLimits: present([this.downloadLimit, bucket(options.downloadLimit)]),
+      ...defined({
+        peerTimeouts: this.options.peerTimeouts,
+        skipCheck: options.skipCheck,
+        select: options.select,
+        resume: options.resume,
+        storage: options.storage,
+        maxPeers: options.maxPeers,
+        trackers: options.trackers,
+        metadataTimeoutMs: options.metadataTimeoutMs,
+      }),
     });
-    for (const hash of [meta.infoHashV1, meta.infoHashV2?.subarray(0, 20)]) {
-      if (hash !== undefined) this.torrents.set(toHex(hash), torrent);
+    for (const k of keys) this.torrents.set(k, torrent);
+    torrent.once('closed', () => {
+      for (const k of keys) if (this.torrents.get(k) === torrent) this.torrents.delete(k);
+    });
+    if ('info' in source) {
+      try {
+        await torrent.start();
+      } catch (e) {
+        await torrent.close();
+        throw e;
+      }
+    } else {
+      torrent.start().catch((e: unknown) => {
+        const error =
+          e instanceof FanseedError ? e : new FanseedError('IO_FAILED', String(e), { cause: e });
+        if (torrent.listenerCount('error') > 0 && torrent.state !== 'closed')
+          torrent.emit('error', error);
+        void torrent.close();
+      });
     }
-    await torrent.start();
     return torrent;
+  }
+
+  /** Closes a torrent and forgets it. Its files stay on disk. */
+  async remove(torrent: Torrent): Promise<void> {
+    await torrent.close();
   }
 
   /** Fetches a magnet link's metadata from peers (BEP 9) and returns the torrent it names,
    * with the magnet's trackers and web seeds. */
-  async metadataFor(
+  metadataFor(
     magnet: MagnetLink,
     peers: ReadonlyArray<{ readonly host: string; readonly port: number }>,
     timeoutMs?: number,
   ): Promise<Metainfo> {
-    const info = await fetchMetadata(magnet, {
+    return fetchMetainfo(magnet, {
       peers,
       peerId: this.peerId,
       rng: this.rng,
       port: this.port,
       ...(timeoutMs === undefined ? {} : { timeoutMs }),
     });
-    const meta = unwrap(parseInfoDict(info, nodeHash));
-    return { ...meta, announce: magnet.trackers.map((t) => [t]), urlList: [...magnet.webSeeds] };
   }
 
   async close(): Promise<void> {
     for (const s of this.pending) s.destroy();
-    await Promise.all([...new Set(this.torrents.values())].map((t) => t.close()));
+    await Promise.all(this.list().map((t) => t.close()));
     this.torrents.clear();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
@@ -172,7 +241,10 @@ export class Session {
       this.pending.delete(socket);
       socket.destroy();
     };
-    const timer = setTimeout(drop, (this.peerTimeouts ?? DEFAULT_PEER_TIMEOUTS).handshakeMs);
+    const timer = setTimeout(
+      drop,
+      (this.options.peerTimeouts ?? DEFAULT_PEER_TIMEOUTS).handshakeMs,
+    );
     timer.unref();
     socket.on('error', drop);
     const onData = (chunk: Buffer): void => {

@@ -1,284 +1,269 @@
 /**
- * A torrent at work: drives the pure Swarm with real sockets, disk and timers. Owns its
- * storage, its peer connections and its tick timer; close() releases all of them.
+ * A torrent in a session, as the library shows it: its lifecycle (metadata for a magnet link,
+ * checking, trading, paused, closed), its trackers, the peers the user gave, and typed events.
+ * The trading itself (peer links, pieces in and out) is delegated to `Trading`. See STATE.md.
  */
 import { EventEmitter } from 'node:events';
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import type { Readable } from 'node:stream';
 import { Choker } from '../core/choker/choker.js';
-import type { FileRange } from '../core/metainfo/magnet.js';
+import type { MagnetLink } from '../core/metainfo/magnet.js';
 import type { Metainfo } from '../core/metainfo/types.js';
-import { PiecePicker } from '../core/picker/piece-picker.js';
-import type { PeerKey } from '../core/torrent/peer-state.js';
-import { checkPiece } from '../core/torrent/piece-check.js';
-import { selectedFiles, wantedPieces } from '../core/torrent/selection.js';
-import { Swarm, type SwarmCommand } from '../core/torrent/swarm.js';
+import { DEFAULT_PRIORITY, PiecePicker } from '../core/picker/piece-picker.js';
+import { MAX_PRIORITY } from '../core/picker/rarity-index.js';
+import { layoutFileIndex, selectedFiles, wantedPieces } from '../core/torrent/selection.js';
+import { Swarm } from '../core/torrent/swarm.js';
 import { type TorrentLayout, torrentLayout } from '../core/torrent/torrent-layout.js';
-import {
-  decodeExtendedHandshake,
-  EXTENDED_HANDSHAKE_ID,
-  encodeExtendedHandshake,
-  UT_METADATA,
-} from '../core/wire/extension.js';
-import { encodeHandshake, type Handshake, matchInfoHash } from '../core/wire/handshake.js';
-import {
-  decodeMetadataMessage,
-  encodeMetadataMessage,
-  metadataPiece,
-} from '../core/wire/ut-metadata.js';
-import type { ValidPeerMessage } from '../core/wire/validate.js';
 import { Bitfield } from '../lib/bitfield.js';
-import { bytesToBinary, equalBytes } from '../lib/bytes.js';
+import { toHex } from '../lib/bytes.js';
 import { FanseedError } from '../lib/errors.js';
-import type { PeerId } from '../lib/ids.js';
-import type { Rng } from '../lib/ports.js';
-import type { TokenBucket } from '../lib/token-bucket.js';
-import { nodeHash } from './node-hash.js';
-import { PeerSocket, type PeerTimeouts } from './peer/peer-socket.js';
-import { UploadQueue } from './peer/upload-queue.js';
-import { PieceCache } from './piece-cache.js';
-import { DEFAULT_WRITE_LIMITS, PieceWriter } from './piece-writer.js';
-import { ResumeKeeper } from './resume-store.js';
+import { createFileStream, type FileStreamOptions, PieceWaiters } from './file-stream.js';
+import { PieceCheckPool } from './hash/piece-check-pool.js';
+import { fetchMetainfo, magnetPeers } from './metadata-fetch.js';
+import { KeptPeers } from './peer/kept-peers.js';
+import type { PeerSocket } from './peer/peer-socket.js';
+import { ResumeKeeper, resumePath } from './resume-store.js';
 import type { Storage } from './storage/storage.js';
+import type { TorrentEvents, TorrentOptions, TorrentState, TorrentStats } from './torrent-types.js';
 import { Announcer } from './tracker/announcer.js';
-import { createEmptyFiles, stillOnDisk, storageFor, verifyPieces } from './verify.js';
+import { Trading } from './trading.js';
+import { checkOnDisk, storageFor } from './verify.js';
 
-export interface TorrentOptions {
-  /** Folder that holds (or will hold) the torrent's files. */
-  readonly path: string;
-  readonly peerId: PeerId;
-  readonly rng: Rng;
-  /** Our listen port, told to peers in the extended handshake. */
-  readonly listenPort?: number;
-  /** Trust the data on disk without checking it (seeding freshly created torrents). */
-  readonly skipCheck?: boolean;
-  readonly storage?: Storage;
-  readonly client?: string;
-  /** Where to keep resume data (none when undefined). */
-  readonly resumeFile?: string;
-  /** Upload limits every sent block must pass (this torrent's and the session's). */
-  readonly uploadLimits?: readonly TokenBucket[];
-  readonly peerTimeouts?: PeerTimeouts;
-  /** Most peer connections (default 50). */
-  readonly maxPeers?: number;
-  /** Announce to the torrent's trackers (default true when it has any). */
-  readonly trackers?: boolean;
-  /** Files to download (real-file indices, as `fanseed info` lists them); all when undefined. */
-  readonly select?: readonly FileRange[];
+export type { TorrentEvents, TorrentOptions, TorrentState, TorrentStats };
+
+/** What exists once the metadata is known. */
+interface Loaded {
+  readonly meta: Metainfo;
+  readonly layout: TorrentLayout;
+  readonly selected: readonly boolean[];
+  readonly wanted: Bitfield;
+  readonly storage: Storage;
+  readonly checker: PieceCheckPool;
+  readonly resume: ResumeKeeper | undefined;
+  swarm?: Swarm;
+  picker?: PiecePicker;
 }
 
-export interface TorrentStats {
-  readonly have: number;
-  readonly pieces: number;
-  readonly downloaded: number;
-  readonly uploaded: number;
-  readonly downRate: number;
-  readonly upRate: number;
-  readonly peers: number;
-  /** Connections closed because the peer broke the protocol or sent bad data. */
-  readonly misbehaving: number;
-}
-
-export interface TorrentEvents {
-  ready: [];
-  'piece-verified': [piece: number];
-  done: [];
-  'peer-connect': [address: string];
-  'peer-disconnect': [address: string, reason: string];
-  'tracker-error': [url: string, error: FanseedError];
-  error: [error: FanseedError];
-}
-
-interface Link {
-  readonly key: PeerKey;
-  readonly address: string;
-  readonly sock: PeerSocket;
-  readonly uploads: UploadQueue;
-  /** Their id for ut_metadata messages, from their extended handshake. */
-  utMetadata?: number | undefined;
-}
-
-const UT_METADATA_KEY = bytesToBinary(new TextEncoder().encode(UT_METADATA));
-/** Our id for ut_metadata messages sent to us. */
-const OUR_UT_METADATA = 3;
+const MAX_URGENT = MAX_PRIORITY;
 
 export class Torrent extends EventEmitter<TorrentEvents> {
-  readonly layout: TorrentLayout;
-  private storage: Storage;
-  private swarm: Swarm | undefined;
-  private readonly links = new Map<PeerKey, Link>();
-  private readonly banned = new Set<string>();
-  /** Addresses connected or being dialled, so a tracker's repeats are not dialled twice. */
-  private readonly dialled = new Set<string>();
+  private loaded: Loaded | undefined;
+  private trading: Trading | undefined;
   private announcer: Announcer | undefined;
+  private stateNow: TorrentState;
   /** Peers the user gave: redialled when they drop. */
-  private readonly kept = new Map<
-    string,
-    { host: string; port: number; delayMs: number; timer: NodeJS.Timeout | undefined }
-  >();
-  private readonly writer: PieceWriter;
-  /** Per torrent file: selected for download. */
-  readonly selected: readonly boolean[];
-  private readonly wanted: Bitfield;
-  private readonly cache: PieceCache;
-  private readonly resume: ResumeKeeper | undefined;
-  private nextKey = 1;
-  private timer: NodeJS.Timeout | undefined;
-  private closing = false;
-  downloaded = 0;
-  uploaded = 0;
-  private misbehaving = 0;
+  private readonly kept = new KeptPeers();
+  /** Per piece, how many readers want it urgently. */
+  private readonly urgentCount = new Map<number, number>();
+  private readonly waiters = new PieceWaiters();
+  private starting: Promise<void> | undefined;
+  private downloadedBefore = 0;
+  private uploadedBefore = 0;
+  private misbehavingBefore = 0;
 
   constructor(
-    readonly meta: Metainfo,
+    private readonly source: Metainfo | MagnetLink,
     private readonly options: TorrentOptions,
   ) {
     super();
-    this.layout = torrentLayout(meta);
-    this.selected = selectedFiles(meta, options.select);
-    this.wanted = wantedPieces(meta, this.layout, this.selected);
-    this.storage = options.storage ?? storageFor(meta, options.path, this.layout);
-    this.cache = new PieceCache(this.storage, (piece) => this.layout.wireGeometry.pieceSize(piece));
-    this.writer = new PieceWriter(this.storage, {
-      ...DEFAULT_WRITE_LIMITS,
-      setReading: (on) => {
-        for (const link of this.links.values()) {
-          if (on) link.sock.socket.resume();
-          else link.sock.socket.pause();
-        }
-      },
-      onError: (e) => this.fail(e),
-    });
-    const hash = meta.infoHashV1 ?? meta.infoHashV2;
-    this.resume =
-      options.resumeFile === undefined || hash === undefined
-        ? undefined
-        : new ResumeKeeper(options.resumeFile, hash, meta.pieceCount, (e) =>
-            this.emit(
-              'error',
-              new FanseedError('IO_FAILED', `saving resume data: ${e.message}`, { cause: e }),
-            ),
-          );
+    this.stateNow = 'info' in source ? 'checking' : 'metadata';
+    if ('info' in source) this.load(source);
+    // A magnet's x.pe peers are kept like peers the user gives.
+    else for (const p of magnetPeers(source)) this.kept.add(p.host, p.port);
+  }
+
+  /** The torrent's metadata; undefined for a magnet link until the `metadata` event. */
+  get meta(): Metainfo | undefined {
+    return this.loaded?.meta;
+  }
+
+  /** The torrent's name (the magnet's `dn`, or its info-hash, until the metadata is known). */
+  get name(): string {
+    if (this.loaded !== undefined) return this.loaded.meta.name;
+    const m = this.source as MagnetLink;
+    const hash = m.infoHashV1 ?? m.infoHashV2;
+    return m.name ?? (hash === undefined ? '' : toHex(hash));
+  }
+
+  get state(): TorrentState {
+    return this.stateNow;
   }
 
   get have(): Bitfield {
-    return this.swarm?.have ?? new Bitfield(this.meta.pieceCount);
+    return this.loaded?.swarm?.have ?? new Bitfield(this.loaded?.meta.pieceCount ?? 0);
   }
 
   get complete(): boolean {
-    return this.swarm?.complete === true;
+    return this.loaded?.swarm?.complete === true;
   }
 
   stats(): TorrentStats {
-    const peers = this.swarm?.peerList() ?? [];
+    const peers = this.loaded?.swarm?.peerList() ?? [];
+    const t = this.trading;
     return {
+      state: this.stateNow,
       have: this.have.count,
-      pieces: this.meta.pieceCount,
-      downloaded: this.downloaded,
-      uploaded: this.uploaded,
+      pieces: this.loaded?.meta.pieceCount ?? 0,
+      left: this.bytesLeft(),
+      downloaded: this.downloadedBefore + (t?.downloaded ?? 0),
+      uploaded: this.uploadedBefore + (t?.uploaded ?? 0),
       downRate: peers.reduce((n, p) => n + p.downRate, 0),
       upRate: peers.reduce((n, p) => n + p.upRate, 0),
-      peers: this.links.size,
-      misbehaving: this.misbehaving,
+      peers: t?.peerCount ?? 0,
+      misbehaving: this.misbehavingBefore + (t?.misbehaving ?? 0),
     };
   }
 
-  /** Checks what is on disk (unless told not to), then starts trading. */
-  async start(): Promise<void> {
-    let have: Bitfield;
-    if (this.options.skipCheck) have = Bitfield.full(this.meta.pieceCount);
-    else {
-      await createEmptyFiles(this.meta, this.options.path, this.selected).catch((e: unknown) => {
-        throw new FanseedError('IO_FAILED', `creating empty files: ${(e as Error).message}`, {
-          cause: e,
-        });
+  /**
+   * Gets the metadata (magnet links), checks what is on disk, then starts trading. Resolves
+   * once trading has started (the `ready` event); calling it again returns the same promise.
+   */
+  start(): Promise<void> {
+    this.starting ??= this.begin();
+    return this.starting;
+  }
+
+  private async begin(): Promise<void> {
+    if (this.loaded === undefined) {
+      const magnet = this.source as MagnetLink;
+      const meta = await fetchMetainfo(magnet, {
+        peers: this.kept.all(),
+        peerId: this.options.peerId,
+        rng: this.options.rng,
+        port: this.options.listenPort ?? 0,
+        ...(this.options.metadataTimeoutMs === undefined
+          ? {}
+          : { timeoutMs: this.options.metadataTimeoutMs }),
       });
-      const resumed = await this.loadResume();
-      have = (
-        await verifyPieces(
-          this.meta,
-          this.storage,
-          this.layout,
-          resumed === undefined ? {} : { trusted: resumed },
-        )
-      ).have;
+      if (this.stateNow === 'closed') throw closedError();
+      const l = this.load(meta);
+      this.emit('metadata', l.meta);
+      this.stateNow = 'checking';
     }
-    const g = this.layout.geometry;
-    const picker = new PiecePicker(g, this.options.rng, have);
-    for (let piece = 0; piece < this.meta.pieceCount; piece++) {
-      if (!this.wanted.has(piece)) picker.setPriority(piece, 0);
-    }
-    this.swarm = new Swarm(g, picker, new Choker(this.options.rng));
-    this.timer = setInterval(() => this.tick(), 1000);
-    this.startAnnouncing();
+    const l = this.loaded as Loaded;
+    const have = this.options.skipCheck
+      ? Bitfield.full(l.meta.pieceCount)
+      : await checkOnDisk(l.meta, this.options.path, l, l.resume);
+    if (this.stateNow === 'closed') throw closedError();
+    const picker = new PiecePicker(l.layout.geometry, this.options.rng, have);
+    for (let piece = 0; piece < l.meta.pieceCount; piece++)
+      if (!l.wanted.has(piece)) picker.setPriority(piece, 0);
+    l.picker = picker;
+    l.swarm = new Swarm(l.layout.geometry, picker, new Choker(this.options.rng));
+    this.stateNow = l.swarm.complete ? 'seeding' : 'downloading';
+    this.startTrading();
     this.emit('ready');
-    if (this.swarm.complete) this.emit('done');
+    if (l.swarm.complete) this.emit('done');
+  }
+
+  private load(meta: Metainfo): Loaded {
+    const layout = torrentLayout(meta);
+    const selected = selectedFiles(meta, this.options.select);
+    const hash = meta.infoHashV1 ?? meta.infoHashV2;
+    this.loaded = {
+      meta,
+      layout,
+      selected,
+      wanted: wantedPieces(meta, layout, selected),
+      storage: this.options.storage ?? storageFor(meta, this.options.path, layout),
+      checker: new PieceCheckPool(meta),
+      resume:
+        this.options.resume !== true || hash === undefined
+          ? undefined
+          : new ResumeKeeper(resumePath(this.options.path, hash), hash, meta.pieceCount, (e) =>
+              this.emit(
+                'error',
+                new FanseedError('IO_FAILED', `saving resume data: ${e.message}`, { cause: e }),
+              ),
+            ),
+    };
+    return this.loaded;
+  }
+
+  private startTrading(): void {
+    const l = this.loaded as Loaded;
+    const o = this.options;
+    const swarm = l.swarm as Swarm;
+    this.trading = new Trading(
+      {
+        meta: l.meta,
+        layout: l.layout,
+        storage: l.storage,
+        swarm,
+        checker: l.checker,
+        peerId: o.peerId,
+        listenPort: o.listenPort,
+        client: o.client,
+        uploadLimits: o.uploadLimits ?? [],
+        downloadLimits: o.downloadLimits ?? [],
+        peerTimeouts: o.peerTimeouts,
+        maxPeers: o.maxPeers ?? 50,
+        connections: o.connections,
+      },
+      {
+        pieceVerified: (piece) => {
+          l.resume?.schedule(() => swarm.have);
+          this.waiters.settle(piece);
+          this.emit('piece-verified', piece);
+        },
+        done: () => {
+          this.stateNow = 'seeding';
+          this.announcer?.completed();
+          this.emit('done');
+        },
+        peerConnect: (address) => {
+          this.kept.connected(address);
+          this.emit('peer-connect', address);
+        },
+        peerDisconnect: (address, reason) => {
+          this.redialLater(address);
+          this.emit('peer-disconnect', address, reason);
+        },
+        error: (e) => this.fail(e),
+      },
+    );
+    for (const peer of this.kept.all()) this.trading.connectTo(peer.host, peer.port);
+    this.startAnnouncing(l.meta);
   }
 
   /**
-   * A peer to keep connected (given by the user): dialled now, and again after a growing pause
-   * (2 s doubling to 1 min) whenever the connection fails or ends, until the torrent closes.
+   * A peer to keep connected (given by the user): dialled now (or once trading starts), and
+   * again after a growing pause (2 s doubling to 1 min) whenever the connection fails or ends,
+   * until the torrent is paused or closed.
    */
   addPeer(host: string, port: number): void {
-    this.kept.set(`${host}:${port}`, { host, port, delayMs: 2000, timer: undefined });
-    this.connectTo(host, port);
+    this.kept.add(host, port);
+    this.trading?.connectTo(host, port);
+  }
+
+  /** Dials a peer once (as a tracker's peers are); failures are reported, never thrown. */
+  connectTo(host: string, port: number): void {
+    this.trading?.connectTo(host, port);
   }
 
   private redialLater(address: string): void {
-    const peer = this.kept.get(address);
-    if (peer === undefined || this.closing || peer.timer !== undefined) return;
-    peer.timer = setTimeout(() => {
-      peer.timer = undefined;
-      this.connectTo(peer.host, peer.port);
-    }, peer.delayMs);
-    peer.timer.unref();
-    peer.delayMs = Math.min(60_000, peer.delayMs * 2);
+    if (this.trading !== undefined)
+      this.kept.dropped(address, (host, port) => this.trading?.connectTo(host, port));
   }
 
-  /** Dials a peer once; failures are reported as peer-disconnect, never thrown. */
-  connectTo(host: string, port: number): void {
-    const address = `${host}:${port}`;
-    if (this.closing || this.banned.has(host) || this.dialled.has(address)) return;
-    if (this.dialled.size >= (this.options.maxPeers ?? 50)) return;
-    this.dialled.add(address);
-    const socket = connect({ host, port });
-    const sock = this.wrap(socket, address);
-    socket.once('connect', () => sock.writeRaw(this.ourHandshake()));
-  }
-
-  /** An incoming connection whose handshake named this torrent (Session routes it). */
+  /** An incoming connection whose handshake named this torrent (the Session routes it). */
   acceptIncoming(socket: Socket): PeerSocket | undefined {
-    const host = socket.remoteAddress ?? '';
-    if (this.closing || this.banned.has(host)) return undefined;
-    // The connection cap covers peers that dial us too.
-    if (this.links.size >= (this.options.maxPeers ?? 50)) return undefined;
-    return this.wrap(socket, `${host}:${socket.remotePort ?? 0}`, true);
+    return this.trading?.acceptIncoming(socket);
   }
 
-  private startAnnouncing(): void {
+  private startAnnouncing(meta: Metainfo): void {
     const port = this.options.listenPort;
-    const hash = this.meta.infoHashV1 ?? this.meta.infoHashV2?.subarray(0, 20);
-    if (
-      this.options.trackers === false ||
-      this.meta.announce.length === 0 ||
-      port === undefined ||
-      port === 0 ||
-      hash === undefined
-    ) {
-      return;
-    }
+    const hash = meta.infoHashV1 ?? meta.infoHashV2?.subarray(0, 20);
+    if (this.options.trackers === false || meta.announce.length === 0 || !port || !hash) return;
     this.announcer = new Announcer({
-      tiers: this.meta.announce,
+      tiers: meta.announce,
       infoHash: hash,
       peerId: this.options.peerId,
       port,
       rng: this.options.rng,
-      stats: () => ({
-        uploaded: this.uploaded,
-        downloaded: this.downloaded,
-        left: this.bytesLeft(),
-      }),
+      stats: () => this.stats(),
       onPeers: (peers) => {
-        for (const p of peers) this.connectTo(p.host, p.port);
+        for (const p of peers) this.trading?.connectTo(p.host, p.port);
       },
       onError: (url, error) => this.emit('tracker-error', url, error),
     });
@@ -286,238 +271,107 @@ export class Torrent extends EventEmitter<TorrentEvents> {
   }
 
   private bytesLeft(): number {
+    const l = this.loaded;
+    if (l === undefined) return 0;
     const have = this.have;
     let left = 0;
-    for (let piece = 0; piece < this.meta.pieceCount; piece++) {
-      if (!have.has(piece)) left += this.layout.geometry.pieceSize(piece);
-    }
+    for (let piece = 0; piece < l.meta.pieceCount; piece++)
+      if (!have.has(piece) && l.wanted.has(piece)) left += l.layout.geometry.pieceSize(piece);
     return left;
   }
 
+  /**
+   * Stops trading: every peer is let go, the trackers are told `stopped`, and nothing is
+   * dialled or accepted until `resume()`. What was verified stays.
+   */
+  async pause(): Promise<void> {
+    if (this.trading === undefined || this.stateNow === 'closed') return;
+    this.stateNow = 'paused';
+    await this.stopTrading();
+  }
+
+  /** Trades again after `pause()`: trackers are announced to and kept peers redialled. */
+  resume(): void {
+    if (this.stateNow !== 'paused' || this.loaded?.swarm === undefined) return;
+    this.stateNow = this.loaded.swarm.complete ? 'seeding' : 'downloading';
+    this.startTrading();
+  }
+
+  private async stopTrading(): Promise<void> {
+    const trading = this.trading;
+    const announcer = this.announcer;
+    this.trading = undefined;
+    this.announcer = undefined;
+    this.kept.stop();
+    if (trading !== undefined) {
+      await trading.close();
+      this.downloadedBefore += trading.downloaded;
+      this.uploadedBefore += trading.uploaded;
+      this.misbehavingBefore += trading.misbehaving;
+    }
+    await announcer?.stop();
+    const l = this.loaded;
+    if (l?.swarm !== undefined) await l.resume?.flush(l.swarm.have);
+  }
+
+  /** Closes the torrent for good (the session forgets it). Files on disk stay. */
   async close(): Promise<void> {
-    if (this.closing) return;
-    this.closing = true;
-    const stopping = this.announcer?.stop();
-    for (const peer of this.kept.values()) if (peer.timer !== undefined) clearTimeout(peer.timer);
-    if (this.timer !== undefined) clearInterval(this.timer);
-    for (const link of this.links.values()) link.sock.end('torrent closed', undefined);
-    await this.writer.drain();
-    await this.storage.close();
-    if (this.swarm !== undefined) await this.resume?.flush(this.swarm.have);
-    await stopping;
+    if (this.stateNow === 'closed') return;
+    this.stateNow = 'closed';
+    await this.stopTrading();
+    this.waiters.failAll(closedError());
+    await this.loaded?.storage.close();
+    await this.loaded?.checker.close();
+    this.emit('closed');
   }
 
-  private async loadResume(): Promise<Bitfield | undefined> {
-    const have = await this.resume?.load();
-    return have === undefined
-      ? undefined
-      : stillOnDisk(this.meta, this.options.path, this.layout, have);
-  }
-
-  private ourHandshake(): Uint8Array {
-    const hash = this.meta.infoHashV1 ?? this.meta.infoHashV2;
-    if (hash === undefined)
-      throw new FanseedError('META_MISSING_FIELD', 'the torrent has no info-hash');
-    return encodeHandshake(hash, this.options.peerId, {
-      extensionProtocol: true,
-      fast: true,
-      v2Upgrade: this.meta.version === 'hybrid',
-    });
-  }
-
-  private wrap(socket: Socket, address: string, incoming = false): PeerSocket {
-    const key = this.nextKey++;
-    let registered = false;
-    const sock: PeerSocket = new PeerSocket(
-      socket,
+  /**
+   * Bytes `start` to `end` (inclusive) of file `file` (numbered as `fanseed info` lists them,
+   * padding left out), as a stream that waits for each piece and makes the pieces just ahead
+   * of it urgent. Works for files not selected for download too: their pieces are fetched.
+   */
+  createReadStream(file: number, options: FileStreamOptions = {}): Readable {
+    const l = this.loaded;
+    if (l === undefined)
+      throw new FanseedError('API_BAD_ARGUMENT', 'the metadata is not known yet');
+    const index = layoutFileIndex(l.meta, file);
+    if (index === undefined) throw new FanseedError('API_BAD_ARGUMENT', `there is no file ${file}`);
+    return createFileStream(
       {
-        handshake: (h) => {
-          const verdict = this.onHandshake(key, address, sock, h, incoming);
-          registered = verdict === 'accept';
-          return verdict;
-        },
-        message: (m) => this.onMessage(key, m),
-        batchEnd: () => this.run(),
-        closed: (reason, error) => {
-          this.dialled.delete(address);
-          if (error?.code.startsWith('WIRE_')) this.misbehaving++;
-          this.redialLater(address);
-          if (!registered) {
-            this.emit('peer-disconnect', address, `could not connect: ${reason}`);
-            return;
-          }
-          const link = this.links.get(key);
-          link?.uploads.close();
-          this.links.delete(key);
-          this.swarm?.peerClosed(key);
-          this.emit('peer-disconnect', address, reason);
-          this.run();
-        },
-        drained: () => {
-          const link = this.links.get(key);
-          link?.uploads.pump();
-        },
+        layout: l.layout.layout,
+        has: (piece) => l.swarm?.have.has(piece) === true,
+        waitFor: (piece) => this.waitFor(piece),
+        read: (piece, offset, length) => l.storage.read(piece, offset, length),
+        urgent: (pieces, on) => this.setUrgent(l, pieces, on),
       },
-      this.options.peerTimeouts,
+      index,
+      options,
     );
-    return sock;
   }
 
-  private onHandshake(
-    key: PeerKey,
-    address: string,
-    sock: PeerSocket,
-    h: Handshake,
-    incoming: boolean,
-  ): 'accept' | 'refuse' | 'self' {
-    const swarm = this.swarm;
-    if (swarm === undefined || this.closing) return 'refuse';
-    if (!matchInfoHash(h.infoHash, { v1: this.meta.infoHashV1, v2: this.meta.infoHashV2 }).ok)
-      return 'refuse';
-    // Trackers hand out our own address too; a handshake with our own peer id is ourselves.
-    if (equalBytes(h.peerId, this.options.peerId)) return 'self';
-    sock.attach(this.layout.wireGeometry, this.meta.pieceCount);
-    if (incoming) sock.writeRaw(this.ourHandshake());
-    const uploads = new UploadQueue(sock, {
-      read: (ref) => this.cache.read(ref),
-      limits: this.options.uploadLimits ?? [],
-      sent: (ref) => {
-        this.uploaded += ref.length;
-        this.swarm?.served(key, ref);
-      },
-      failed: (ref, e) =>
-        this.fail(
-          new FanseedError('IO_FAILED', `reading piece ${ref.index}: ${e.message}`, { cause: e }),
-        ),
-    });
-    this.links.set(key, { key, address, sock, uploads });
-    if (this.writer.readingPaused) sock.socket.pause();
-    if (h.flags.extensionProtocol) {
-      const payload = encodeExtendedHandshake({
-        // BEP 9: we hand our metadata to peers that came with only a magnet link.
-        extensions: new Map([[UT_METADATA_KEY, OUR_UT_METADATA]]),
-        metadataSize: this.meta.info.length,
-        client: this.options.client ?? 'fanseed',
-        requestQueue: 250,
-        ...(this.options.listenPort === undefined ? {} : { port: this.options.listenPort }),
-      });
-      sock.send({ kind: 'extended', id: EXTENDED_HANDSHAKE_ID, payload });
+  private waitFor(piece: number): Promise<void> {
+    return this.stateNow === 'closed' ? Promise.reject(closedError()) : this.waiters.wait(piece);
+  }
+
+  private setUrgent(l: Loaded, pieces: readonly number[], on: boolean): void {
+    for (const piece of pieces) {
+      const n = (this.urgentCount.get(piece) ?? 0) + (on ? 1 : -1);
+      if (n > 0) this.urgentCount.set(piece, n);
+      else this.urgentCount.delete(piece);
+      const base = l.wanted.has(piece) ? DEFAULT_PRIORITY : 0;
+      l.swarm?.setPriority(piece, n > 0 ? MAX_URGENT : base);
     }
-    swarm.peerConnected(key, h.flags.fast, Date.now());
-    const kept = this.kept.get(address);
-    if (kept !== undefined) kept.delayMs = 2000;
-    this.emit('peer-connect', address);
-    this.run();
-    return 'accept';
-  }
-
-  private onMessage(key: PeerKey, m: ValidPeerMessage): void {
-    const swarm = this.swarm;
-    if (swarm === undefined) return;
-    if (m.kind === 'extended') this.onExtended(key, m.id, m.payload);
-    if (m.kind === 'piece') this.downloaded += m.block.length;
-    // Commands are carried out once per received chunk (batchEnd), not once per message.
-    swarm.message(key, m, Date.now());
-  }
-
-  private onExtended(key: PeerKey, id: number, payload: Uint8Array): void {
-    const link = this.links.get(key);
-    if (link === undefined) return;
-    if (id === EXTENDED_HANDSHAKE_ID) {
-      const h = decodeExtendedHandshake(payload);
-      if (!h.ok) return;
-      if (h.value.requestQueue !== undefined) this.swarm?.setMaxRequests(key, h.value.requestQueue);
-      link.utMetadata = h.value.extensions.get(UT_METADATA_KEY);
-      return;
-    }
-    if (id !== OUR_UT_METADATA || link.utMetadata === undefined || link.utMetadata === 0) return;
-    const m = decodeMetadataMessage(payload);
-    if (!m.ok || m.value.kind !== 'request') return;
-    const piece = metadataPiece(this.meta.info, m.value.piece);
-    const reply =
-      piece === undefined
-        ? encodeMetadataMessage({ kind: 'reject', piece: m.value.piece })
-        : encodeMetadataMessage({
-            kind: 'data',
-            piece: m.value.piece,
-            totalSize: this.meta.info.length,
-            data: piece,
-          });
-    link.sock.send({ kind: 'extended', id: link.utMetadata, payload: reply });
-  }
-
-  private tick(): void {
-    this.swarm?.tick(Date.now());
-    this.run();
-  }
-
-  /** Carries out what the swarm asked for. */
-  private run(): void {
-    const swarm = this.swarm;
-    if (swarm === undefined) return;
-    for (const c of swarm.drain()) this.execute(c);
-  }
-
-  private execute(c: SwarmCommand): void {
-    switch (c.kind) {
-      case 'send':
-        this.links.get(c.peer)?.sock.send(c.message);
-        return;
-      case 'serve': {
-        const link = this.links.get(c.peer);
-        if (link === undefined) return;
-        link.uploads.add(c.ref);
-        return;
-      }
-      case 'unserve':
-        this.links.get(c.peer)?.uploads.remove(c.ref);
-        return;
-      case 'write':
-        this.writer.add(c.ref, c.data);
-        return;
-      case 'verify':
-        void this.verify(c.piece);
-        return;
-      case 'disconnect': {
-        const link = this.links.get(c.peer);
-        if (link === undefined) return;
-        if (c.ban) this.banned.add(link.address.slice(0, link.address.lastIndexOf(':')));
-        if (c.misbehaving) this.misbehaving++;
-        link.sock.end(c.reason, undefined);
-        return;
-      }
-      case 'piece-verified':
-        this.resume?.schedule(() => this.have);
-        this.emit('piece-verified', c.piece);
-        return;
-      case 'done':
-        this.announcer?.completed();
-        this.emit('done');
-        return;
-    }
-  }
-
-  /** Checks a complete piece from memory; only a good piece is written. */
-  private async verify(piece: number): Promise<void> {
-    let good = false;
-    try {
-      const data = await this.writer.take(piece, this.layout.geometry.pieceSize(piece));
-      if (this.closing) return;
-      good = checkPiece(this.meta, this.layout, piece, data, nodeHash) === 'good';
-      if (good) await this.writer.commit(piece, data);
-      else this.writer.discard(piece);
-    } catch {
-      // A read or write failure; the writer has reported it (and the torrent stops).
-      good = false;
-    }
-    if (this.closing) return;
-    this.swarm?.pieceChecked(piece, good);
-    this.run();
+    if (l.swarm !== undefined && !l.swarm.complete && this.stateNow === 'seeding')
+      this.stateNow = 'downloading';
+    this.trading?.run();
   }
 
   private fail(error: FanseedError): void {
-    if (this.closing) return;
+    if (this.stateNow === 'closed') return;
     this.emit('error', error);
     void this.close();
   }
 }
+
+const closedError = (): FanseedError =>
+  new FanseedError('TORRENT_CLOSED', 'the torrent was closed');

@@ -152,3 +152,29 @@ export const verifyPieces = async (
   });
   return { have, files, unknown };
 };
+
+/**
+ * What is good on disk for a torrent being started: its selected files are created (empty) if
+ * missing, then every piece is checked, except those the resume data vouches for whose files
+ * have not changed since.
+ */
+export const checkOnDisk = async (
+  meta: Metainfo,
+  path: string,
+  t: {
+    readonly layout: TorrentLayout;
+    readonly storage: Storage;
+    readonly selected: readonly boolean[];
+  },
+  resume: { load(): Promise<Bitfield | undefined> } | undefined,
+): Promise<Bitfield> => {
+  await createEmptyFiles(meta, path, t.selected).catch((e: unknown) => {
+    throw new FanseedError('IO_FAILED', `creating empty files: ${(e as Error).message}`, {
+      cause: e,
+    });
+  });
+  const saved = await resume?.load();
+  const trusted = saved === undefined ? undefined : await stillOnDisk(meta, path, t.layout, saved);
+  return (await verifyPieces(meta, t.storage, t.layout, trusted === undefined ? {} : { trusted }))
+    .have;
+};

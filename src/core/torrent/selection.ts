@@ -38,3 +38,14 @@ export const wantedPieces = (
 
 /** The highest file index the ranges name, to refuse selections beyond the torrent. */
 export const realFileCount = (meta: Metainfo): number => meta.files.filter((f) => !f.pad).length;
+
+/** The index among all files (padding included) of real file `file`; undefined past the end. */
+export const layoutFileIndex = (meta: Metainfo, file: number): number | undefined => {
+  let real = -1;
+  for (let i = 0; i < meta.files.length; i++) {
+    if (meta.files[i]?.pad) continue;
+    real++;
+    if (real === file) return i;
+  }
+  return undefined;
+};

@@ -273,6 +273,17 @@ export class Swarm {
     this.fill(p);
   }
 
+  /**
+   * Changes a piece's priority (0 skips it, 7 is most urgent: a stream waiting on it). Interest
+   * and requests follow at once; a finished torrent that wants a piece again is not done.
+   */
+  setPriority(piece: number, priority: number): void {
+    if (this.picker.priorityOf(piece) === priority) return;
+    this.picker.setPriority(piece, priority);
+    if (this.picker.remaining > 0) this.finished = false;
+    for (const p of this.peers.values()) this.updateInterest(p);
+  }
+
   // ---- results from the runtime ----------------------------------------------------------
 
   /** A block was sent to a peer (upload accounting, frees its serve slot). */

@@ -31,7 +31,7 @@ describe('fanseed CLI', () => {
     assert.equal(top.code, 0);
     assert.match(top.out, /create/);
     assert.match(top.out, /info/);
-    for (const command of ['create', 'info']) {
+    for (const command of ['create', 'info', 'verify', 'download', 'seed']) {
       const r = await run(command, '--help');
       assert.equal(r.code, 0);
       assert.match(r.out, new RegExp(`Usage: fanseed ${command}`));
@@ -47,6 +47,17 @@ describe('fanseed CLI', () => {
     const bad = await run('create', join(dir, 'pilot.mkv'), '--piece-length', 'lots');
     assert.equal(bad.code, 2);
     assert.match(bad.err, /--piece-length lots/);
+    const torrent = join(dir, 'limits.torrent');
+    assert.equal((await run('create', join(dir, 'pilot.mkv'), '-o', torrent)).code, 0);
+    for (const [flag, value] of [
+      ['--download-limit', 'fast'],
+      ['--upload-limit', '-3'],
+      ['--max-peers', '0'],
+    ] as const) {
+      const r = await run('download', torrent, '-o', dir, flag, value);
+      assert.equal(r.code, 2, `${flag} ${value}`);
+      assert.match(r.err, new RegExp(`${flag} ${value}`));
+    }
   });
 
   it('creates a torrent, then info --json describes it with every documented key', async () => {

@@ -10,6 +10,8 @@ export interface PeerFlags {
   dht: boolean;
   lsd: boolean;
   uploadLimit?: string;
+  downloadLimit?: string;
+  maxPeers?: string;
 }
 
 export const addPeerOptions = (command: Command): Command =>
@@ -23,6 +25,8 @@ export const addPeerOptions = (command: Command): Command =>
     )
     .option('--json', 'print one JSON event per line instead of a progress display')
     .option('--upload-limit <rate>', 'most bytes per second to upload (e.g. 500K, 2M)')
+    .option('--download-limit <rate>', 'most bytes per second to download (e.g. 500K, 2M)')
+    .option('--max-peers <n>', 'most peer connections at once (default 50)')
     .addOption(
       new Option('--no-dht', 'do not use the DHT (fanseed has no DHT yet: it is always off)'),
     )
@@ -37,12 +41,23 @@ export const parsePort = (text: string): number => {
   return port;
 };
 
-export const parseRate = (text: string | undefined): number | undefined => {
+export const parseRate = (
+  text: string | undefined,
+  flag = '--upload-limit',
+): number | undefined => {
   if (text === undefined) return undefined;
   const rate = parseByteSize(text);
   if (rate === undefined || rate <= 0)
-    throw new FanseedError('CLI_USAGE', `--upload-limit ${text} is not a rate (e.g. 500K)`);
+    throw new FanseedError('CLI_USAGE', `${flag} ${text} is not a rate (e.g. 500K)`);
   return rate;
+};
+
+export const parseCount = (text: string | undefined, flag: string): number | undefined => {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > 10_000)
+    throw new FanseedError('CLI_USAGE', `${flag} ${text} is not a count from 1 to 10000`);
+  return n;
 };
 
 /** "host:port" or "[v6]:port". */

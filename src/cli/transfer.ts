@@ -8,7 +8,7 @@ import { loadTorrentSource } from '../runtime/read-torrent.js';
 import { Session } from '../runtime/session.js';
 import type { Torrent } from '../runtime/torrent.js';
 import type { CliIo } from './output.js';
-import { type PeerFlags, parsePeer, parsePort, parseRate } from './peer-options.js';
+import { type PeerFlags, parseCount, parsePeer, parsePort, parseRate } from './peer-options.js';
 import { type Reporter, startReporter } from './progress.js';
 
 export interface TransferPlan {
@@ -70,9 +70,12 @@ export const runTransfer = async (plan: TransferPlan, io: CliIo): Promise<void> 
   const given = [...plan.flags.peer, ...(source.kind === 'magnet' ? source.magnet.peers : [])];
   const peers = given.map(parsePeer);
   const uploadLimit = parseRate(plan.flags.uploadLimit);
+  const downloadLimit = parseRate(plan.flags.downloadLimit, '--download-limit');
+  const maxPeers = parseCount(plan.flags.maxPeers, '--max-peers');
   const session = await Session.open({
     port,
     ...(uploadLimit === undefined ? {} : { uploadLimit }),
+    ...(downloadLimit === undefined ? {} : { downloadLimit }),
   });
   let reporter: Reporter | undefined;
   try {
@@ -99,6 +102,7 @@ export const runTransfer = async (plan: TransferPlan, io: CliIo): Promise<void> 
       path: plan.path,
       skipCheck: plan.skipCheck,
       resume: plan.resume,
+      ...(maxPeers === undefined ? {} : { maxPeers }),
     });
     reporter = startReporter(torrent, io, json);
     reporter.event('ready', { name: meta.name, have: torrent.have.count, pieces: meta.pieceCount });

@@ -1,7 +1,8 @@
 /**
  * A torrent in a session, as the library shows it: its lifecycle (metadata for a magnet link,
  * checking, trading, paused, closed), its trackers, the peers the user gave, and typed events.
- * The trading itself (peer links, pieces in and out) is delegated to `Trading`. See STATE.md.
+ * The trading itself (peer links, pieces in and out) is delegated to `Trading`. See STATE.md
+ * beside this file.
  */
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';

@@ -13,6 +13,7 @@ const setup = (maxHeld: number) => {
     maxHeld,
     pauseAt: 1 << 30,
     resumeAt: 0,
+    pieceSize: () => PIECE,
     setReading: (on) => reading.push(on),
     onError: (e) => assert.fail(e),
   });
@@ -56,5 +57,47 @@ describe('PieceWriter', () => {
       await writer.commit(n, data);
       assert.deepEqual(await storage.read(n, 0, PIECE), piece);
     }
+  });
+
+  it('copies each block on arrival, so the sender may reuse its memory at once', async () => {
+    const { writer } = setup(1 << 30);
+    const piece = pseudoRandomBytes(PIECE, 5);
+    const scratch = new Uint8Array(16_384);
+    for (const b of blocksOf(piece)) {
+      scratch.set(b.data);
+      writer.add(b.ref, scratch);
+      scratch.fill(0xee);
+    }
+    assert.deepEqual(await writer.take(0, PIECE), piece);
+  });
+
+  it('reuses a written piece buffer for the next piece, never while it is being written', async () => {
+    const { storage, writer } = setup(1 << 30);
+    const first = pseudoRandomBytes(PIECE, 6);
+    for (const b of blocksOf(first)) writer.add(b.ref, b.data);
+    const data = await writer.take(0, PIECE);
+    await writer.commit(0, data);
+    const second = pseudoRandomBytes(PIECE, 7);
+    for (const b of blocksOf(second)) writer.add({ ...b.ref, index: 1 }, b.data);
+    const again = await writer.take(1, PIECE);
+    assert.equal(again.buffer, data.buffer, 'the buffer came back');
+    assert.deepEqual(again, second);
+    assert.deepEqual(await storage.read(0, 0, PIECE), first);
+  });
+
+  it('sends blocks that arrive after a spill straight to storage', async () => {
+    const { storage, writer } = setup(PIECE + 1);
+    const a = pseudoRandomBytes(PIECE, 8);
+    const b = pseudoRandomBytes(PIECE, 9);
+    const [a0, a1, a2, a3] = blocksOf(a);
+    const bBlocks = blocksOf(b).map((x) => ({ ref: { ...x.ref, index: 1 }, data: x.data }));
+    writer.add(a0!.ref, a0!.data);
+    for (const x of bBlocks) writer.add(x.ref, x.data); // two buffers held: piece 0 spills
+    for (const x of [a1!, a2!, a3!]) writer.add(x.ref, x.data);
+    const got = await writer.take(0, PIECE);
+    assert.deepEqual(got, a);
+    await writer.commit(0, got);
+    assert.deepEqual(await storage.read(0, 0, PIECE), a);
+    assert.deepEqual(await writer.take(1, PIECE), b);
   });
 });

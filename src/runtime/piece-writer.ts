@@ -1,9 +1,12 @@
 /**
- * Holds received blocks in memory until their piece is complete, so the piece is checked from
- * memory and written with one call, and a bad piece never reaches the disk. Memory is bounded:
- * past `maxHeld` bytes the fullest partial piece is spilled to storage early (it is then read
- * back to be checked). Past `pauseAt` bytes of writes in flight, reading from peers pauses until
- * they fall under `resumeAt`, so a slow disk slows the download instead of filling memory.
+ * Assembles received blocks in memory until their piece is complete, so the piece is checked
+ * from memory and written with one call, and a bad piece never reaches the disk. Each block is
+ * copied on arrival into its piece's buffer (so the socket's read chunk is freed at once), and
+ * piece buffers are reused once written, so a long download does not churn the heap. Memory is
+ * bounded: past `maxHeld` bytes the fullest partial piece is spilled to storage early (it is
+ * then read back to be checked). Past `pauseAt` bytes of writes in flight, reading from peers
+ * pauses until they fall under `resumeAt`, so a slow disk slows the download instead of filling
+ * memory.
  */
 import type { BlockRef } from '../core/geometry/pieces.js';
 import { FanseedError } from '../lib/errors.js';
@@ -13,6 +16,8 @@ export interface PieceWriterOptions {
   readonly maxHeld: number;
   readonly pauseAt: number;
   readonly resumeAt: number;
+  /** Bytes in a piece as requested (padding left out). */
+  readonly pieceSize: (piece: number) => number;
   /** Called with false to stop reading from peers, true to read again. */
   readonly setReading: (on: boolean) => void;
   readonly onError: (e: FanseedError) => void;
@@ -24,17 +29,25 @@ export const DEFAULT_WRITE_LIMITS = {
   resumeAt: 8 * 1024 * 1024,
 };
 
+/** Free piece buffers kept for reuse, at most. */
+const POOLED = 8;
+
 interface Held {
-  readonly blocks: Map<number, Uint8Array>;
-  bytes: number;
-  /** Some of its blocks went to storage already. */
+  /** The piece's buffer; undefined once spilled or taken to be checked. */
+  buf: Uint8Array | undefined;
+  /** Some blocks went to storage: later blocks go straight there, and so does the check. */
   spilled: boolean;
+  /** Blocks copied into `buf` so far, as [begin, length]. */
+  readonly blocks: Array<[number, number]>;
+  bytes: number;
 }
 
 export class PieceWriter {
   private readonly held = new Map<number, Held>();
   private readonly writes = new Map<number, Array<Promise<void>>>();
   private readonly failed = new Set<number>();
+  private readonly free: Uint8Array[] = [];
+  /** Bytes of piece buffers held (whole buffers, however full). */
   private heldBytes = 0;
   private inFlight = 0;
   private paused = false;
@@ -48,50 +61,85 @@ export class PieceWriter {
     return this.paused;
   }
 
-  /** Keeps a received block (a view of the socket's chunk: no copy) until its piece is done. */
+  /** Copies a received block into its piece's buffer (the block's memory is not kept). */
   add(ref: BlockRef, data: Uint8Array): void {
     let h = this.held.get(ref.index);
     if (h === undefined) {
-      h = { blocks: new Map(), bytes: 0, spilled: false };
+      const buf = this.buffer(this.options.pieceSize(ref.index));
+      h = { buf, blocks: [], bytes: 0, spilled: false };
       this.held.set(ref.index, h);
+      this.heldBytes += buf.length;
     }
-    h.blocks.set(ref.begin, data);
+    if (h.buf === undefined) {
+      if (h.spilled)
+        this.track(ref.index, this.storage.write(ref.index, ref.begin, data), data.length);
+      return;
+    }
+    h.buf.set(data, ref.begin);
+    h.blocks.push([ref.begin, data.length]);
     h.bytes += data.length;
-    this.heldBytes += data.length;
     let spilling = this.heldBytes > this.options.maxHeld;
     while (spilling)
       spilling = this.spillFullest(ref.index) && this.heldBytes > this.options.maxHeld;
   }
 
-  /** The piece's data (`size` bytes), from memory, or from storage if it was spilled. */
+  /**
+   * The piece's data (`size` bytes), from memory, or from storage if it was spilled. The caller
+   * owns the buffer until it hands it back through commit() (or drops it after discard()).
+   */
   async take(piece: number, size: number): Promise<Uint8Array> {
     const h = this.held.get(piece);
-    if (h?.spilled) this.spill(piece, h);
-    if (h === undefined || h.spilled) {
-      await this.settled(piece);
-      return this.storage.read(piece, 0, size);
+    if (h?.buf !== undefined && h.buf.length === size) {
+      const buf = h.buf;
+      h.buf = undefined;
+      this.heldBytes -= buf.length;
+      return buf;
     }
-    const data = new Uint8Array(size);
-    for (const [begin, block] of h.blocks) data.set(block, begin);
-    return data;
+    if (h !== undefined) this.spill(h, piece);
+    await this.settled(piece);
+    return this.storage.read(piece, 0, size);
   }
 
-  /** A checked piece: written (unless it is on disk already) and forgotten. */
+  /** A checked piece: written (unless it is on disk already) and forgotten; its buffer is
+   * reused once the write is done. */
   async commit(piece: number, data: Uint8Array): Promise<void> {
     const h = this.release(piece);
-    if (h?.spilled === true) return;
+    if (h?.spilled === true) {
+      this.recycle(data);
+      return;
+    }
     this.track(piece, this.storage.write(piece, 0, data), data.length);
     await this.settled(piece);
+    this.recycle(data);
   }
 
-  /** A piece that failed its check: its blocks are dropped. */
-  discard(piece: number): void {
+  /** A piece that failed its check: its blocks are dropped (the buffer may be reused). */
+  discard(piece: number, data?: Uint8Array): void {
     this.release(piece);
+    if (data !== undefined) this.recycle(data);
   }
 
   /** Resolves once every write has finished (successfully or not). */
   async drain(): Promise<void> {
     await Promise.allSettled([...this.writes.values()].flat());
+  }
+
+  private buffer(size: number): Uint8Array {
+    const i = this.free.findIndex((b) => b.length === size);
+    if (i < 0) return new Uint8Array(size);
+    const [buf] = this.free.splice(i, 1);
+    return buf as Uint8Array;
+  }
+
+  private recycle(buf: Uint8Array): void {
+    // Only whole buffers of our own making: a view of a larger one could alias other data.
+    if (
+      this.free.length >= POOLED ||
+      buf.byteOffset !== 0 ||
+      buf.byteLength !== buf.buffer.byteLength
+    )
+      return;
+    this.free.push(buf);
   }
 
   private async settled(piece: number): Promise<void> {
@@ -105,15 +153,19 @@ export class PieceWriter {
     const h = this.held.get(piece);
     if (h === undefined) return undefined;
     this.held.delete(piece);
-    this.heldBytes -= h.bytes;
+    if (h.buf !== undefined) {
+      this.heldBytes -= h.buf.length;
+      this.recycle(h.buf);
+      h.buf = undefined;
+    }
     return h;
   }
 
-  /** Writes the held blocks of the fullest piece other than `keep` (or `keep` if alone). */
+  /** Spills the partial piece other than `keep` holding the most bytes (or `keep` if alone). */
   private spillFullest(keep: number): boolean {
     let pick: [number, Held] | undefined;
     for (const entry of this.held) {
-      if (entry[1].bytes === 0) continue;
+      if (entry[1].buf === undefined) continue;
       if (
         pick === undefined ||
         (entry[0] !== keep && entry[1].bytes > pick[1].bytes) ||
@@ -122,17 +174,27 @@ export class PieceWriter {
         pick = entry;
     }
     if (pick === undefined) return false;
-    this.spill(pick[0], pick[1]);
+    this.spill(pick[1], pick[0]);
     return true;
   }
 
-  private spill(piece: number, h: Held): void {
+  /** Writes a piece's blocks so far to storage and frees its buffer. */
+  private spill(h: Held, piece: number): void {
+    const buf = h.buf;
+    if (buf === undefined) return;
+    h.buf = undefined;
     h.spilled = true;
-    for (const [begin, block] of h.blocks)
-      this.track(piece, this.storage.write(piece, begin, block), block.length);
-    this.heldBytes -= h.bytes;
-    h.bytes = 0;
-    h.blocks.clear();
+    this.heldBytes -= buf.length;
+    const writes = h.blocks.map(([begin, length]) =>
+      this.storage.write(piece, begin, buf.subarray(begin, begin + length)),
+    );
+    const all = Promise.all(writes).then(() => undefined);
+    this.track(piece, all, h.bytes);
+    // The buffer is reused only after every write from it is done.
+    void all.then(
+      () => this.recycle(buf),
+      () => undefined,
+    );
   }
 
   private track(piece: number, write: Promise<void>, bytes: number): void {

@@ -102,6 +102,7 @@ export class Trading {
     this.cache = new PieceCache(storage, (piece) => layout.wireGeometry.pieceSize(piece));
     this.writer = new PieceWriter(storage, {
       ...DEFAULT_WRITE_LIMITS,
+      pieceSize: (piece) => layout.geometry.pieceSize(piece),
       setReading: () => {
         for (const link of this.links.values()) this.updateReading(link);
       },
@@ -351,9 +352,11 @@ export class Trading {
       const { verdict, data } = await this.o.checker.check(piece, taken);
       good = verdict === 'good';
       if (good) await this.writer.commit(piece, data);
-      else this.writer.discard(piece);
+      else this.writer.discard(piece, data);
     } catch {
-      // A read or write failure; the writer has reported it (and the torrent stops).
+      // A read, write or checker failure: the piece is fetched again (a read or write failure
+      // has been reported by the writer, and the torrent stops).
+      this.writer.discard(piece);
       good = false;
     }
     // Even while closing (or pausing): the picker must learn the piece's fate.

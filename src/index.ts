@@ -10,4 +10,13 @@ export {
   type CreateTorrentOptions,
   createTorrent,
 } from './runtime/create-torrent.js';
+export type { FileStreamOptions } from './runtime/file-stream.js';
 export { loadTorrentSource, readTorrentFile, type TorrentSource } from './runtime/read-torrent.js';
+export { type AddOptions, Session, type SessionOptions } from './runtime/session.js';
+export { Torrent } from './runtime/torrent.js';
+export type {
+  TorrentEvents,
+  TorrentOptions,
+  TorrentState,
+  TorrentStats,
+} from './runtime/torrent-types.js';

@@ -39,6 +39,18 @@ export const ERROR_CATALOGUE = {
   WIRE_BAD_EXTENSION: 'A malformed extension-protocol (BEP 10) message.',
   WIRE_BAD_METADATA:
     'Metadata from peers that is malformed, too large, or does not match the info-hash.',
+  // Message Stream Encryption / Protocol Encryption (MSE/PE, the obfuscated handshake).
+  MSE_BAD_FIELD:
+    'A malformed encryption handshake: a Diffie-Hellman key out of range, a wrong verification constant, a pad over 512 bytes, a select that is not one offered method.',
+  MSE_NO_SYNC:
+    'No synchronisation point (the req1 hash or the encrypted verification constant) within the bytes an encryption handshake allows.',
+  MSE_UNKNOWN_TORRENT:
+    'An encrypted connection for a torrent this side does not have (its obfuscated info-hash matches none).',
+  MSE_NO_COMMON_METHOD:
+    'The two sides of an encryption handshake allow no common method (plaintext or RC4).',
+  MSE_REQUIRED: 'A plaintext connection where encryption is required.',
+  MSE_TIMEOUT: 'The encryption handshake did not finish in time.',
+  MSE_CLOSED: 'The connection ended during the encryption handshake.',
   // Tracker protocol (BEP 3, 7, 15, 23, 41, 48).
   TRACKER_BAD_REQUEST: 'A tracker request that is malformed or missing a required parameter.',
   TRACKER_BAD_RESPONSE: 'A tracker response that is malformed.',

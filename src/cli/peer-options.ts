@@ -12,6 +12,7 @@ export interface PeerFlags {
   uploadLimit?: string;
   downloadLimit?: string;
   maxPeers?: string;
+  encryption: 'accept' | 'prefer' | 'require';
 }
 
 export const addPeerOptions = (command: Command): Command =>
@@ -28,11 +29,27 @@ export const addPeerOptions = (command: Command): Command =>
     .option('--download-limit <rate>', 'most bytes per second to download (e.g. 500K, 2M)')
     .option('--max-peers <n>', 'most peer connections at once (default 50)')
     .addOption(
+      new Option(
+        '--encryption <mode>',
+        'message stream encryption: accept (take both, dial plain), prefer (dial encrypted first), require (encrypted only)',
+      )
+        .choices(['accept', 'prefer', 'require'])
+        .default('accept'),
+    )
+    .addOption(
       new Option('--no-dht', 'do not use the DHT (fanseed has no DHT yet: it is always off)'),
     )
     .addOption(
       new Option('--no-lsd', 'do not use local peer discovery (not built yet: always off)'),
     );
+
+/** The session's encryption settings for `--encryption`. */
+export const encryptionFor = (
+  mode: PeerFlags['encryption'],
+): { incoming: 'accept' | 'require'; outgoing: 'plaintext' | 'prefer' | 'require' } =>
+  mode === 'require'
+    ? { incoming: 'require', outgoing: 'require' }
+    : { incoming: 'accept', outgoing: mode === 'prefer' ? 'prefer' : 'plaintext' };
 
 export const parsePort = (text: string): number => {
   const port = Number(text);

@@ -8,7 +8,14 @@ import { loadTorrentSource } from '../runtime/read-torrent.js';
 import { Session } from '../runtime/session.js';
 import type { Torrent } from '../runtime/torrent.js';
 import type { CliIo } from './output.js';
-import { type PeerFlags, parseCount, parsePeer, parsePort, parseRate } from './peer-options.js';
+import {
+  encryptionFor,
+  type PeerFlags,
+  parseCount,
+  parsePeer,
+  parsePort,
+  parseRate,
+} from './peer-options.js';
 import { type Reporter, startReporter } from './progress.js';
 
 export interface TransferPlan {
@@ -74,6 +81,7 @@ export const runTransfer = async (plan: TransferPlan, io: CliIo): Promise<void> 
   const maxPeers = parseCount(plan.flags.maxPeers, '--max-peers');
   const session = await Session.open({
     port,
+    encryption: encryptionFor(plan.flags.encryption),
     ...(uploadLimit === undefined ? {} : { uploadLimit }),
     ...(downloadLimit === undefined ? {} : { downloadLimit }),
   });

@@ -7,16 +7,19 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { FileRange, MagnetLink } from '../core/metainfo/magnet.js';
 import type { Metainfo } from '../core/metainfo/types.js';
 import { HandshakeReader } from '../core/wire/handshake.js';
-import { toHex } from '../lib/bytes.js';
+import { req2Hash } from '../core/wire/mse/keys.js';
+import { bytesToBinary, toHex } from '../lib/bytes.js';
 import { FanseedError } from '../lib/errors.js';
 import { makePeerId, type PeerId } from '../lib/ids.js';
 import type { Rng } from '../lib/ports.js';
 import { TokenBucket } from '../lib/token-bucket.js';
 import { fetchMetainfo } from './metadata-fetch.js';
+import { nodeHash } from './node-hash.js';
+import { acceptIncoming } from './peer/mse.js';
 import { DEFAULT_PEER_TIMEOUTS, type PeerTimeouts } from './peer/peer-socket.js';
 import type { Storage } from './storage/storage.js';
 import { Torrent } from './torrent.js';
-import type { ConnectionBudget } from './trading.js';
+import type { ConnectionBudget, OutgoingEncryption } from './trading.js';
 
 export interface SessionOptions {
   /** Listen port; 0 picks a free one. */
@@ -30,6 +33,15 @@ export interface SessionOptions {
   readonly downloadLimit?: number;
   /** Peer connections across all torrents, at most (default 500). */
   readonly maxConnections?: number;
+  /**
+   * Message Stream Encryption. Incoming: 'accept' (default) takes plain and encrypted
+   * handshakes, 'require' only encrypted ones. Outgoing: 'plaintext' (default), 'prefer' (MSE
+   * first, plain if the peer hangs up) or 'require'.
+   */
+  readonly encryption?: {
+    readonly incoming?: 'accept' | 'require';
+    readonly outgoing?: OutgoingEncryption;
+  };
   readonly peerTimeouts?: PeerTimeouts;
 }
 
@@ -112,6 +124,8 @@ export class Session {
   private readonly uploadLimit: TokenBucket | undefined;
   private readonly downloadLimit: TokenBucket | undefined;
   private readonly connections: ConnectionBudget;
+  /** HASH('req2', info-hash) -> info-hash, to find the torrent an MSE handshake names. */
+  private readonly skeys = new Map<string, Uint8Array>();
 
   private constructor(
     private readonly server: Server,
@@ -166,6 +180,9 @@ export class Session {
       rng: this.rng,
       listenPort: this.port,
       connections: this.connections,
+      ...(this.options.encryption?.outgoing === undefined
+        ? {}
+        : { outgoing: this.options.encryption.outgoing }),
       uploadLimits: present([this.uploadLimit, bucket(options.uploadLimit)]),
       downloadLimits: present([this.downloadLimit, bucket(options.downloadLimit)]),
       ...defined({
@@ -179,9 +196,16 @@ export class Session {
         metadataTimeoutMs: options.metadataTimeoutMs,
       }),
     });
+    const skeys = hashes.flatMap((h) =>
+      h === undefined ? [] : [bytesToBinary(req2Hash(nodeHash, h.subarray(0, 20)))],
+    );
     for (const k of keys) this.torrents.set(k, torrent);
+    hashes.forEach((h, i) => {
+      if (h !== undefined) this.skeys.set(skeys[i] ?? '', h.subarray(0, 20));
+    });
     torrent.once('closed', () => {
       for (const k of keys) if (this.torrents.get(k) === torrent) this.torrents.delete(k);
+      for (const k of skeys) this.skeys.delete(k);
     });
     if ('info' in source) {
       try {
@@ -230,21 +254,50 @@ export class Session {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
-  /** Reads the handshake far enough to know the torrent, then hands the socket over. */
+  /**
+   * An incoming connection: a plain BitTorrent handshake is read far enough to know the
+   * torrent; anything else is taken for MSE, whose SKEY names the torrent. Either way the
+   * socket is then handed to that torrent.
+   */
   private incoming(socket: Socket): void {
     // Bounded: a flood of connections that never handshake cannot pile up.
     if (this.pending.size >= MAX_PENDING_HANDSHAKES) return void socket.destroy();
     this.pending.add(socket);
+    const timeoutMs = (this.options.peerTimeouts ?? DEFAULT_PEER_TIMEOUTS).handshakeMs;
+    acceptIncoming(socket, {
+      lookup: (h) => this.skeys.get(bytesToBinary(h)),
+      // Peers offering both get plain data after the handshake: RC4 costs CPU and hides nothing
+      // from anyone the obfuscated handshake does not already fool.
+      prefer: 'plaintext',
+      plaintext: this.options.encryption?.incoming === 'require' ? 'refuse' : 'accept',
+      timeoutMs,
+    }).then(
+      (c) => {
+        if (!c.encrypted) {
+          socket.unshift(Buffer.from(c.leftover));
+          return this.readHandshake(socket, timeoutMs);
+        }
+        this.pending.delete(socket);
+        const torrent = this.torrents.get(toHex(c.infoHash));
+        const negotiated = { cipher: c.cipher, leftover: c.leftover };
+        if (torrent?.acceptIncoming(socket, negotiated) === undefined) socket.destroy();
+      },
+      () => {
+        this.pending.delete(socket);
+        socket.destroy();
+      },
+    );
+  }
+
+  /** Reads a plain handshake far enough to know the torrent, then hands the socket over. */
+  private readHandshake(socket: Socket, timeoutMs: number): void {
     const reader = new HandshakeReader();
     const seen: Buffer[] = [];
     const drop = (): void => {
       this.pending.delete(socket);
       socket.destroy();
     };
-    const timer = setTimeout(
-      drop,
-      (this.options.peerTimeouts ?? DEFAULT_PEER_TIMEOUTS).handshakeMs,
-    );
+    const timer = setTimeout(drop, timeoutMs);
     timer.unref();
     socket.on('error', drop);
     const onData = (chunk: Buffer): void => {
@@ -264,5 +317,6 @@ export class Session {
       else socket.resume();
     };
     socket.on('data', onData);
+    socket.resume();
   }
 }

@@ -7,7 +7,7 @@ import type { Rng } from '../lib/ports.js';
 import type { TokenBucket } from '../lib/token-bucket.js';
 import type { PeerTimeouts } from './peer/peer-socket.js';
 import type { Storage } from './storage/storage.js';
-import type { ConnectionBudget } from './trading.js';
+import type { ConnectionBudget, OutgoingEncryption } from './trading.js';
 
 export interface TorrentOptions {
   /** Folder that holds (or will hold) the torrent's files. */
@@ -29,6 +29,8 @@ export interface TorrentOptions {
   readonly peerTimeouts?: PeerTimeouts;
   /** Most peer connections for this torrent (default 50). */
   readonly maxPeers?: number;
+  /** How to dial peers: plain BitTorrent (default), MSE first with a plain retry, or MSE only. */
+  readonly outgoing?: OutgoingEncryption;
   /** The session's cap on connections across its torrents. */
   readonly connections?: ConnectionBudget;
   /** Announce to the torrent's trackers (default true when it has any). */

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -188,5 +189,52 @@ describe('connection limits', () => {
     for (const o of [seedSession, ...others]) torrent.addPeer('127.0.0.1', o.port);
     await once(torrent, 'done');
     assert.equal(new Set(connected).size, 1);
+  });
+});
+
+describe('message stream encryption', () => {
+  it('downloads over MSE from a seeder that requires it, and falls back to plain', async () => {
+    const strict = await open({ encryption: { incoming: 'require' } });
+    await strict.add(meta, { path: join(dir, 'seed'), skipCheck: true });
+    const session = await open({ encryption: { outgoing: 'require' } });
+    const path = await leecherPath();
+    const torrent = await session.add(meta, { path });
+    torrent.addPeer('127.0.0.1', strict.port);
+    await once(torrent, 'done');
+    assert.deepEqual(await readFile(join(path, 'movie', 'a.bin')), Buffer.from(files['a.bin']));
+
+    const plainOnly = await open();
+    const refused = await plainOnly.add(meta, { path: await leecherPath() });
+    const why = new Promise<string>((resolve) =>
+      refused.once('peer-disconnect', (_address, reason) => resolve(reason)),
+    );
+    refused.connectTo('127.0.0.1', strict.port);
+    assert.match(await why, /closed|refused|could not connect/);
+    assert.equal(refused.have.count, 0);
+
+    // A peer that knows only plain BitTorrent: it hangs up on anything else.
+    const sockets: Socket[] = [];
+    const plainPeer = createServer((client) => {
+      sockets.push(client);
+      client.once('data', (first) => {
+        if (first[0] !== 19) return void client.destroy();
+        const upstream = connect({ host: '127.0.0.1', port: seedSession.port });
+        sockets.push(upstream);
+        upstream.write(first);
+        client.pipe(upstream).pipe(client);
+        client.on('error', () => upstream.destroy());
+        upstream.on('error', () => client.destroy());
+      });
+    });
+    await new Promise<void>((resolve) => plainPeer.listen(0, '127.0.0.1', resolve));
+    try {
+      const polite = await open({ encryption: { outgoing: 'prefer' } });
+      const fallback = await polite.add(meta, { path: await leecherPath() });
+      fallback.addPeer('127.0.0.1', (plainPeer.address() as AddressInfo).port);
+      await once(fallback, 'done');
+    } finally {
+      plainPeer.close();
+      for (const socket of sockets) socket.destroy();
+    }
   });
 });

@@ -22,7 +22,7 @@ import { createFileStream, type FileStreamOptions, PieceWaiters } from './file-s
 import { PieceCheckPool } from './hash/piece-check-pool.js';
 import { fetchMetainfo, magnetPeers } from './metadata-fetch.js';
 import { KeptPeers } from './peer/kept-peers.js';
-import type { PeerSocket } from './peer/peer-socket.js';
+import type { NegotiatedStream, PeerSocket } from './peer/peer-socket.js';
 import { ResumeKeeper, resumePath } from './resume-store.js';
 import type { Storage } from './storage/storage.js';
 import type { TorrentEvents, TorrentOptions, TorrentState, TorrentStats } from './torrent-types.js';
@@ -200,6 +200,7 @@ export class Torrent extends EventEmitter<TorrentEvents> {
         peerTimeouts: o.peerTimeouts,
         maxPeers: o.maxPeers ?? 50,
         connections: o.connections,
+        outgoing: o.outgoing,
       },
       {
         pieceVerified: (piece) => {
@@ -248,8 +249,8 @@ export class Torrent extends EventEmitter<TorrentEvents> {
   }
 
   /** An incoming connection whose handshake named this torrent (the Session routes it). */
-  acceptIncoming(socket: Socket): PeerSocket | undefined {
-    return this.trading?.acceptIncoming(socket);
+  acceptIncoming(socket: Socket, negotiated?: NegotiatedStream): PeerSocket | undefined {
+    return this.trading?.acceptIncoming(socket, negotiated);
   }
 
   private startAnnouncing(meta: Metainfo): void {

@@ -23,7 +23,8 @@ import type { PeerId } from '../lib/ids.js';
 import type { TokenBucket } from '../lib/token-bucket.js';
 import type { PieceCheckPool } from './hash/piece-check-pool.js';
 import { metadataReply } from './peer/metadata-serve.js';
-import { PeerSocket, type PeerTimeouts } from './peer/peer-socket.js';
+import { encryptOutgoing } from './peer/mse.js';
+import { type NegotiatedStream, PeerSocket, type PeerTimeouts } from './peer/peer-socket.js';
 import { UploadQueue } from './peer/upload-queue.js';
 import { PieceCache } from './piece-cache.js';
 import { DEFAULT_WRITE_LIMITS, PieceWriter } from './piece-writer.js';
@@ -51,7 +52,11 @@ export interface TradingOptions {
   readonly peerTimeouts?: PeerTimeouts | undefined;
   readonly maxPeers: number;
   readonly connections?: ConnectionBudget | undefined;
+  /** Outgoing connections: plain BitTorrent, MSE first with a plain retry, or MSE only. */
+  readonly outgoing?: OutgoingEncryption | undefined;
 }
+
+export type OutgoingEncryption = 'plaintext' | 'prefer' | 'require';
 
 export interface TradingHooks {
   pieceVerified(piece: number): void;
@@ -116,25 +121,59 @@ export class Trading {
   }
 
   /** Dials a peer once; failures are reported as peer-disconnect, never thrown. */
-  connectTo(host: string, port: number): void {
+  connectTo(host: string, port: number, mode = this.o.outgoing ?? 'plaintext'): void {
     const address = `${host}:${port}`;
     if (this.closing || this.banned.has(host) || this.dialled.has(address)) return;
     if (this.dialled.size >= this.o.maxPeers) return;
     if (this.o.connections !== undefined && !this.o.connections.tryTake()) return;
     this.dialled.add(address);
     const socket = connect({ host, port });
-    const sock = this.wrap(socket, address, false);
-    socket.once('connect', () => sock.writeRaw(this.ourHandshake()));
+    if (mode === 'plaintext') {
+      const sock = this.wrap(socket, address, false);
+      socket.once('connect', () => sock.writeRaw(this.ourHandshake()));
+      return;
+    }
+    let failed = false;
+    const fail = (why: string, retryPlain: boolean): void => {
+      if (failed) return;
+      failed = true;
+      socket.destroy();
+      this.dialled.delete(address);
+      this.o.connections?.release();
+      if (retryPlain && !this.closing) this.connectTo(host, port, 'plaintext');
+      else this.hooks.peerDisconnect(address, `could not connect: ${why}`, false);
+    };
+    socket.once('error', (e) => fail(e.message, false));
+    socket.once('connect', () => {
+      const hash = (this.o.meta.infoHashV1 ?? this.o.meta.infoHashV2) as Uint8Array;
+      encryptOutgoing(socket, {
+        infoHash: hash.subarray(0, 20),
+        initialPayload: this.ourHandshake(),
+        ...(this.o.peerTimeouts === undefined
+          ? {}
+          : { timeoutMs: this.o.peerTimeouts.handshakeMs }),
+      }).then(
+        (c) => {
+          if (failed) return;
+          if (this.closing) return fail('torrent closed', false);
+          failed = true; // from here the PeerSocket owns the socket and its accounting
+          this.wrap(socket, address, false, { cipher: c.cipher, leftover: c.leftover });
+        },
+        // A peer that hangs up on MSE may speak only plain BitTorrent (BEP-less but universal).
+        (e: Error) => fail(e.message, mode === 'prefer'),
+      );
+    });
   }
 
-  /** An incoming connection whose handshake named this torrent (the Session routes it). */
-  acceptIncoming(socket: Socket): PeerSocket | undefined {
+  /** An incoming connection whose handshake named this torrent (the Session routes it). With an
+   * MSE handshake done, `negotiated` holds its cipher and the bytes read past it. */
+  acceptIncoming(socket: Socket, negotiated?: NegotiatedStream): PeerSocket | undefined {
     const host = socket.remoteAddress ?? '';
     if (this.closing || this.banned.has(host)) return undefined;
     // The connection caps cover peers that dial us too.
     if (this.links.size >= this.o.maxPeers) return undefined;
     if (this.o.connections !== undefined && !this.o.connections.tryTake()) return undefined;
-    return this.wrap(socket, `${host}:${socket.remotePort ?? 0}`, true);
+    return this.wrap(socket, `${host}:${socket.remotePort ?? 0}`, true, negotiated);
   }
 
   /** Ends every connection and the timer; pieces being written are finished first. */
@@ -159,7 +198,12 @@ export class Trading {
     });
   }
 
-  private wrap(socket: Socket, address: string, incoming: boolean): PeerSocket {
+  private wrap(
+    socket: Socket,
+    address: string,
+    incoming: boolean,
+    negotiated?: NegotiatedStream,
+  ): PeerSocket {
     const key = this.nextKey++;
     let registered = false;
     const sock: PeerSocket = new PeerSocket(
@@ -193,6 +237,7 @@ export class Trading {
         drained: () => this.links.get(key)?.uploads.pump(),
       },
       this.o.peerTimeouts,
+      negotiated,
     );
     return sock;
   }

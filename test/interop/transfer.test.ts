@@ -101,9 +101,19 @@ const stop = async (p: Running, how: 'SIGTERM' | 'stdin'): Promise<Exit> => {
 // The two sides.
 
 /** lt_seed.py, once it has checked the data and listens. Stopped by closing its stdin. */
-const startLtSeed = async (torrent: string, savePath: string): Promise<[Running, number]> => {
+const startLtSeed = async (
+  torrent: string,
+  savePath: string,
+  ...extra: string[]
+): Promise<[Running, number]> => {
   await requireLibtorrent();
-  const p = start('lt_seed.py', SYSTEM_PYTHON, [join(PY, 'lt_seed.py'), torrent, savePath, '0']);
+  const p = start('lt_seed.py', SYSTEM_PYTHON, [
+    join(PY, 'lt_seed.py'),
+    torrent,
+    savePath,
+    '0',
+    ...extra,
+  ]);
   const ready = await waitForJson(
     p,
     (v) => typeof v.ready === 'boolean',
@@ -130,10 +140,18 @@ interface LeechResult {
   readonly downloaded: number;
   readonly failedBytes: number;
   readonly error: string | null;
+  /** With --encryption: every peer's stream was RC4-encrypted. */
+  readonly rc4?: boolean;
 }
 
 /** lt_leech.py until it has every piece; `seeder`'s output goes into any failure message. */
-const runLtLeech = async (torrent: string, savePath: string, port: number, seeder: Running) => {
+const runLtLeech = async (
+  torrent: string,
+  savePath: string,
+  port: number,
+  seeder: Running,
+  ...extra: string[]
+) => {
   await requireLibtorrent();
   const p = start('lt_leech.py', SYSTEM_PYTHON, [
     join(PY, 'lt_leech.py'),
@@ -143,6 +161,7 @@ const runLtLeech = async (torrent: string, savePath: string, port: number, seede
     `127.0.0.1:${port}`,
     '--timeout',
     String(TRANSFER_TIMEOUT_MS / 1000),
+    ...extra,
   ]);
   const exit = await waitForExit(p, TRANSFER_TIMEOUT_MS + EXIT_TIMEOUT_MS);
   const result = parseJsonObject(p.lines.at(-1) ?? '') as LeechResult | undefined;
@@ -288,4 +307,58 @@ describe('libtorrent downloads from a fanseed seeder', () => {
       }
     });
   }
+});
+
+describe('message stream encryption with libtorrent (RC4 both ways, MSE required)', () => {
+  const layout = LAYOUTS[0] as Layout;
+
+  it('serves a libtorrent that insists on RC4', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const torrent = torrentPath(layout, 'v1');
+    const out = await scratch('mse', 'lt-leech');
+    const port = await freeTcpPort();
+    const seed = fanseed(
+      'seed',
+      torrent,
+      '-p',
+      sourceParent(layout),
+      '--port',
+      String(port),
+      '--json',
+    );
+    try {
+      await waitForJson(seed, (v) => v.event === 'listening', READY_TIMEOUT_MS, 'listening');
+      const result = await runLtLeech(torrent, out, port, seed, '--encryption', 'rc4');
+      assert.equal(result.rc4, true, 'libtorrent says the stream was RC4-encrypted');
+      await assertSameData(layout, out);
+    } finally {
+      await killEverything();
+    }
+  });
+
+  it('downloads with --encryption require from a libtorrent that insists on RC4', {
+    timeout: TEST_TIMEOUT_MS,
+  }, async () => {
+    const torrent = torrentPath(layout, 'v1');
+    const out = await scratch('mse', 'fanseed-leech');
+    const [seeder, port] = await startLtSeed(torrent, sourceParent(layout), '--encryption', 'rc4');
+    try {
+      const download = fanseed(
+        'download',
+        torrent,
+        '-o',
+        out,
+        '--peer',
+        `127.0.0.1:${port}`,
+        '--encryption',
+        'require',
+        '--json',
+      );
+      const exit = await waitForExit(download, TRANSFER_TIMEOUT_MS);
+      assert.equal(exit.code, 0, describeRun(download));
+      await assertSameData(layout, out);
+      assert.ok((await stopLtSeed(seeder)) >= totalLength(layout), 'bytes libtorrent sent');
+    } finally {
+      await killEverything();
+    }
+  });
 });

@@ -13,6 +13,7 @@ import {
   type WireGeometry,
 } from '../../core/wire/validate.js';
 import type { ErrorValue } from '../../lib/errors.js';
+import type { StreamCipher } from './mse.js';
 
 /** Bytes queued in the socket above which a peer is congested (no more blocks read for it). */
 const HIGH_WATER = 1024 * 1024;
@@ -39,6 +40,13 @@ export interface PeerSocketHandler {
   drained(): void;
 }
 
+/** What an encrypted (MSE) handshake left: the stream cipher, if RC4 was chosen, and the bytes
+ * received after it (already decrypted: the start of the BitTorrent handshake). */
+export interface NegotiatedStream {
+  readonly cipher?: StreamCipher | undefined;
+  readonly leftover: Uint8Array;
+}
+
 export class PeerSocket {
   private readonly handshakeReader = new HandshakeReader();
   private reader: MessageReader | undefined;
@@ -46,6 +54,7 @@ export class PeerSocket {
   private ended = false;
   private corked = false;
   private timer: NodeJS.Timeout;
+  private readonly cipher: StreamCipher | undefined;
   bytesIn = 0;
   bytesOut = 0;
 
@@ -53,7 +62,9 @@ export class PeerSocket {
     readonly socket: Socket,
     private readonly handler: PeerSocketHandler,
     private readonly timeouts: PeerTimeouts = DEFAULT_PEER_TIMEOUTS,
+    negotiated?: NegotiatedStream,
   ) {
+    this.cipher = negotiated?.cipher;
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => this.handler.drained());
@@ -66,6 +77,14 @@ export class PeerSocket {
       this.end(`${what} in time`, { code: 'WIRE_BAD_MESSAGE', message: `${what} in time` });
     }, timeouts.handshakeMs);
     this.timer.unref();
+    if (negotiated !== undefined) {
+      // The MSE glue left the socket paused; what it read past its handshake goes first (on the
+      // next tick, once the caller holds this object), then the socket flows again.
+      process.nextTick(() => {
+        if (negotiated.leftover.length > 0) this.receive(negotiated.leftover);
+        if (!this.ended) socket.resume();
+      });
+    }
   }
 
   /** After the handshake: the torrent's geometry, so messages can be validated. */
@@ -87,6 +106,7 @@ export class PeerSocket {
   writeRaw(bytes: Uint8Array): void {
     if (this.ended) return;
     this.bytesOut += bytes.length;
+    if (this.cipher !== undefined) bytes = this.cipher.encrypt(bytes);
     if (!this.corked) {
       this.corked = true;
       this.socket.cork();
@@ -133,7 +153,11 @@ export class PeerSocket {
   private onData(chunk: Buffer): void {
     if (this.ended) return;
     this.bytesIn += chunk.length;
-    let data: Uint8Array = chunk;
+    this.receive(this.cipher === undefined ? chunk : this.cipher.decrypt(chunk));
+  }
+
+  private receive(received: Uint8Array): void {
+    let data = received;
     if (this.reader === undefined) {
       const r = this.handshakeReader.push(data);
       if (!r.ok) return this.end(r.error.message, r.error);

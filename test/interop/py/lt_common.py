@@ -100,3 +100,16 @@ def make_torrent(source, output, piece_length, flags):
     lt.set_piece_hashes(ct, os.path.dirname(source))
     with open(output, "wb") as out:
         out.write(lt.bencode(ct.generate()))
+
+
+def force_encryption(session, level):
+    """Message Stream Encryption required both ways; LEVEL "rc4" keeps the stream RC4-encrypted,
+    "plaintext" leaves it plain after the encrypted handshake."""
+    session.apply_settings(
+        {
+            "out_enc_policy": int(lt.enc_policy.pe_forced),
+            "in_enc_policy": int(lt.enc_policy.pe_forced),
+            "allowed_enc_level": int(lt.enc_level.pe_rc4 if level == "rc4" else lt.enc_level.pe_plaintext),
+            "prefer_rc4": level == "rc4",
+        }
+    )

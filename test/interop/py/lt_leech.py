@@ -1,6 +1,7 @@
 """A libtorrent 2.0 downloader on 127.0.0.1, for transfer tests.
 
     lt_leech.py TORRENT SAVE_PATH [--connect HOST:PORT]... [--timeout SECONDS] [--port PORT]
+                [--encryption rc4|plaintext]
 
 Adds the torrent (seed_mode off, neither paused nor auto-managed) with SAVE_PATH as the
 folder the data goes in (the torrent's name inside it), dials every --connect peer and dials
@@ -13,7 +14,9 @@ downloaded and hash-checked) or the timeout. Then prints one JSON line
 (downloaded: payload bytes received; failedBytes: bytes of pieces that failed their hash
 check) and exits 0 when done, 1 otherwise. --port (default 0: any) is the TCP port to listen
 on, so that a seeder can dial this one instead (lt_seed.py --connect). Only TCP is used: uTP
-is off both ways.
+is off both ways. --encryption forces Message Stream Encryption both ways, with the stream
+RC4-encrypted (rc4) or plain after the encrypted handshake (plaintext); the result line then
+also says {"rc4": bool} for the peers it traded with.
 """
 import argparse
 import json
@@ -23,16 +26,20 @@ import time
 import libtorrent as lt
 
 sys.dont_write_bytecode = True  # no __pycache__ left beside lt_common.py
-from lt_common import add_torrent, handshaken_peers, loopback_session, parse_endpoint  # noqa: E402
+from lt_common import add_torrent, force_encryption, handshaken_peers, loopback_session, parse_endpoint  # noqa: E402
 
 POLL_MS = 200
 DIAL_EVERY_SECONDS = 1.0
 
 
-def download(session, handle, peers, deadline):
-    """Returns None once seeding, or the reason it is not."""
+def download(session, handle, peers, deadline, seen_rc4):
+    """Returns None once seeding, or the reason it is not. Adds to SEEN_RC4 whether each
+    handshaken peer's stream is RC4-encrypted."""
     next_dial = 0.0
     while time.monotonic() < deadline:
+        for p in handle.get_peer_info():
+            if not p.flags & (lt.peer_info.connecting | lt.peer_info.handshake):
+                seen_rc4.add(bool(p.flags & lt.peer_info.rc4_encrypted))
         for alert in session.pop_alerts():
             if isinstance(alert, lt.torrent_error_alert):
                 return f"torrent error: {alert.message()}"
@@ -60,17 +67,21 @@ def main():
     parser.add_argument("--connect", type=parse_endpoint, action="append", default=[], metavar="HOST:PORT")
     parser.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS")
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--encryption", choices=("rc4", "plaintext"))
     args = parser.parse_args()
 
     started = time.monotonic()
     handle = None
+    seen_rc4 = set()
     try:
         session = loopback_session(args.port, fixed_port=True)
+        if args.encryption is not None:
+            force_encryption(session, args.encryption)
         try:
             handle = add_torrent(session, args.torrent, args.save_path)
         except Exception as e:  # libtorrent's message alone does not name the file
             raise RuntimeError(f"{args.torrent}: {e}") from e
-        error = download(session, handle, args.connect, started + args.timeout)
+        error = download(session, handle, args.connect, started + args.timeout, seen_rc4)
         if error == "timeout":
             error = f"not complete after {args.timeout:g} s"
     except Exception as e:  # a torrent libtorrent refuses, a port in use
@@ -84,6 +95,8 @@ def main():
         "failedBytes": status.total_failed_bytes if status else 0,
         "error": error,
     }
+    if args.encryption is not None:
+        result["rc4"] = seen_rc4 == {True}
     print(json.dumps(result), flush=True)
     return 0 if error is None else 1
 

@@ -1,7 +1,7 @@
 """A libtorrent 2.0 seeder on 127.0.0.1, for transfer tests.
 
     lt_seed.py TORRENT SAVE_PATH PORT [--upload-limit BYTES] [--connect HOST:PORT]
-               [--check-timeout SECONDS] [--no-stdin]
+               [--check-timeout SECONDS] [--no-stdin] [--encryption rc4|plaintext]
 
 SAVE_PATH is the folder that holds the data (the torrent's name inside it). PORT 0 lets the
 system pick. The torrent is added with seed_mode off, so libtorrent checks every piece first,
@@ -15,7 +15,8 @@ incomplete, prints {"ready": false, "error": "..."} and exits 1.
 once (for a peer that does not dial out). Only TCP is used: uTP is off both ways, so that a
 dial does not first try uTP and fall back. --upload-limit caps this torrent's upload rate
 (bytes/s; per torrent, because libtorrent leaves loopback peers out of session-wide limits).
---no-stdin ignores stdin (for use from a shell): then only a signal stops it.
+--no-stdin ignores stdin (for use from a shell): then only a signal stops it. --encryption
+forces Message Stream Encryption both ways (rc4: the stream stays RC4-encrypted).
 """
 import argparse
 import os
@@ -27,7 +28,7 @@ import time
 import libtorrent as lt
 
 sys.dont_write_bytecode = True  # no __pycache__ left beside lt_common.py
-from lt_common import add_torrent, emit, handshaken_peers, loopback_session, parse_endpoint, wait_for_listen  # noqa: E402
+from lt_common import add_torrent, emit, force_encryption, handshaken_peers, loopback_session, parse_endpoint, wait_for_listen  # noqa: E402
 
 POLL_MS = 200
 DIAL_EVERY_SECONDS = 1.0
@@ -75,6 +76,7 @@ def main():
     parser.add_argument("--connect", type=parse_endpoint, metavar="HOST:PORT")
     parser.add_argument("--check-timeout", type=float, default=60.0, metavar="SECONDS")
     parser.add_argument("--no-stdin", action="store_true")
+    parser.add_argument("--encryption", choices=("rc4", "plaintext"), help="force MSE both ways")
     args = parser.parse_args()
 
     stop = threading.Event()
@@ -86,6 +88,8 @@ def main():
     started = time.monotonic()
     try:
         session = loopback_session(args.port, fixed_port=True)
+        if args.encryption is not None:
+            force_encryption(session, args.encryption)
         deadline = started + args.check_timeout
         port = wait_for_listen(session, deadline, POLL_MS, "no listen socket after the deadline")
         try:

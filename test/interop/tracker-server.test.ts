@@ -1,0 +1,604 @@
+/**
+ * A swarm that finds itself only through the tracker: a libtorrent seeder, a Transmission 3.00
+ * leecher and an aria2 leecher, each in a network namespace of its own with its own address
+ * (netns.ts), and the tracker on a fourth. Transmission ignores 127.x peers that a tracker hands
+ * out, so on loopback it could not take part; here every client is a host of its own, as on a
+ * real network. No client has another source of peers: libtorrent and Transmission run with
+ * DHT, LSD, PEX and UPnP off; aria2 with DHT off over HTTP trackers, and over UDP trackers
+ * (which aria2 speaks only with its DHT on) with a DHT that has no node to start from; and the
+ * namespaces have no route but their own network.
+ *
+ * Once over HTTP and once over UDP announce URLs, each with its own torrent (v1, multi-file,
+ * ~5 MiB in 64 KiB pieces, the last one short): both leechers must finish byte for byte, and
+ * the tracker's counts, through a scrape over HTTP and over UDP, must read 2 seeders (libtorrent,
+ * Transmission), 0 leechers (aria2 exits when done, announcing "stopped") and 2 completed
+ * downloads; once every client has stopped, 0 seeders and still 2 completed.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { chmod, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, afterEach, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { decode } from '../../src/core/bencode/index.js';
+import { isBytes, isDict } from '../../src/core/bencode/types.js';
+import {
+  createNetwork,
+  type NetnsHost,
+  type Network,
+  netnsSkipReason,
+  requireNetns,
+} from './netns.js';
+import {
+  assertSameTree,
+  describeRun,
+  FANSEED_BIN,
+  PY,
+  type Running,
+  requireLibtorrent,
+  requireProgram,
+  SYSTEM_PYTHON,
+  type Tree,
+  terminate,
+  waitForExit,
+  waitForJson,
+  waitUntil,
+  writeTree,
+} from './support.js';
+
+const execFileAsync = promisify(execFile);
+
+const OPENTRACKER = '/usr/bin/opentracker';
+const ARIA2C = '/usr/bin/aria2c';
+const TRANSMISSION_DAEMON = '/usr/bin/transmission-daemon';
+
+/** Each host has its own ports: fixed numbers cannot clash with anything. */
+const TRACKER_PORT = 8000;
+const PEER_PORT = 6881;
+const TRANSMISSION_RPC_PORT = 9091;
+
+const PIECE_LENGTH = 64 * 1024;
+const TEST_TIMEOUT_MS = 90_000;
+/** Each wait inside a test is shorter than the test, so that a hang fails with its own reason. */
+const READY_TIMEOUT_MS = 15_000;
+const TRANSFER_TIMEOUT_MS = 50_000;
+const STATS_TIMEOUT_MS = 15_000;
+const EXIT_TIMEOUT_MS = 10_000;
+
+/** ~5 MiB; no size is a multiple of the piece length, nor is the total. */
+const TREE: Tree = [
+  ['README.txt', 1_234],
+  ['film/part-1.mkv', 2_700_017],
+  ['film/part-2.mkv', 2_300_003],
+  ['film/extras/trailer.mkv', 333_333],
+  ['subs/en.srt', 23_456],
+];
+const TOTAL = TREE.reduce((n, [, length]) => n + length, 0);
+
+type Transport = 'http' | 'udp';
+const TRANSPORTS: readonly Transport[] = ['http', 'udp'];
+
+interface Prepared {
+  readonly name: string;
+  /** The folder that holds `name`, with the data as it must arrive. */
+  readonly source: string;
+  readonly torrent: string;
+  readonly infoHash: string;
+}
+
+/** What a tracker says of one swarm. */
+interface SwarmCounts {
+  readonly seeders: number;
+  readonly leechers: number;
+  readonly completed: number;
+}
+
+let tmp: string;
+let net: Network;
+let trackerHost: NetnsHost;
+let seederHost: NetnsHost;
+let transmissionHost: NetnsHost;
+let ariaHost: NetnsHost;
+let tracker: Running | undefined;
+const prepared = new Map<Transport, Prepared>();
+
+const prep = (t: Transport): Prepared => {
+  const p = prepared.get(t);
+  assert.ok(p !== undefined, `no torrent prepared for ${t}`);
+  return p;
+};
+
+const scratch = async (...parts: string[]): Promise<string> => {
+  const dir = join(tmp, 'runs', ...parts);
+  await mkdir(dir, { recursive: true });
+  return dir;
+};
+
+const announceUrl = (t: Transport): string =>
+  t === 'http'
+    ? `http://${trackerHost.address}:${TRACKER_PORT}/announce`
+    : `udp://${trackerHost.address}:${TRACKER_PORT}/announce`;
+
+const fanseedCli = async (...args: string[]): Promise<string> => {
+  try {
+    const { stdout } = await execFileAsync(process.execPath, [FANSEED_BIN, ...args], {
+      timeout: 30_000,
+    });
+    return stdout;
+  } catch (e) {
+    const err = e as Error & { stderr?: string };
+    assert.fail(`fanseed ${args.join(' ')} failed: ${err.message}\n${err.stderr ?? ''}`);
+  }
+};
+
+const trackerOutput = (): string =>
+  tracker === undefined ? '(tracker not started)' : describeRun(tracker);
+
+// ---------------------------------------------------------------------------------------------
+// The tracker.
+
+/** opentracker in allow-list mode, chrooted to a folder of its own holding the list. */
+const startTracker = async (): Promise<Running> => {
+  requireProgram(OPENTRACKER, 'opentracker');
+  const dir = join(tmp, 'opentracker');
+  await mkdir(dir);
+  await chmod(dir, 0o755); // it drops to nobody after the chroot
+  const allowed = [...prepared.values()].map((p) => p.infoHash);
+  await writeFile(join(dir, 'whitelist'), `${allowed.join('\n')}\n`, { mode: 0o644 });
+  const a = trackerHost.address;
+  const port = String(TRACKER_PORT);
+  return trackerHost.exec(
+    OPENTRACKER,
+    ['-i', a, '-p', port, '-P', port, '-d', dir, '-w', '/whitelist'],
+    {
+      label: `opentracker (${a})`,
+    },
+  );
+};
+
+// ---------------------------------------------------------------------------------------------
+// Scrapes, made from the seeder's host: across the network, as a client would.
+
+const percentEncoded = (hex: string): string =>
+  (hex.match(/../g) ?? []).map((byte) => `%${byte}`).join('');
+
+const intField = (dict: Map<string, unknown>, key: string): number => {
+  const value = dict.get(key);
+  assert.ok(typeof value === 'number', `scrape: "${key}" is not an integer`);
+  return value;
+};
+
+/** BEP 48 over HTTP: complete, incomplete and downloaded of one info-hash. */
+const httpScrape = async (from: NetnsHost, infoHash: string): Promise<SwarmCounts> => {
+  const url = `http://${trackerHost.address}:${TRACKER_PORT}/scrape?info_hash=${percentEncoded(infoHash)}`;
+  const { status, body } = await from.fetch(url);
+  assert.equal(status, 200, `GET ${url}: HTTP ${status}: ${body.toString('latin1')}`);
+  const decoded = decode(body);
+  assert.ok(
+    decoded.ok && isDict(decoded.value),
+    `scrape: not a dictionary: ${body.toString('latin1')}`,
+  );
+  const files = decoded.value.get('files');
+  assert.ok(isDict(files), `scrape: no "files": ${body.toString('latin1')}`);
+  const entry = files.get(Buffer.from(infoHash, 'hex').toString('latin1'));
+  if (entry === undefined) return { seeders: 0, leechers: 0, completed: 0 };
+  assert.ok(isDict(entry) && !isBytes(entry), `scrape: bad entry: ${body.toString('latin1')}`);
+  return {
+    seeders: intField(entry, 'complete'),
+    leechers: intField(entry, 'incomplete'),
+    completed: intField(entry, 'downloaded'),
+  };
+};
+
+/** BEP 15: connect, then scrape the info-hashes; prints [{ seeders, completed, leechers }]. */
+const UDP_SCRAPE = `
+import { createSocket } from 'node:dgram';
+import { randomBytes } from 'node:crypto';
+const [host, port, ...hashes] = process.argv.slice(1);
+const socket = createSocket('udp4');
+const ask = (packet, tid) => new Promise((resolve, reject) => {
+  const timer = setTimeout(() => reject(new Error('no answer within 3 s')), 3000);
+  socket.on('message', function on(reply) {
+    if (reply.length < 8 || !reply.subarray(4, 8).equals(tid)) return;
+    clearTimeout(timer);
+    socket.off('message', on);
+    if (reply.readUInt32BE(0) === 3) reject(new Error('error reply: ' + reply.subarray(8)));
+    else resolve(reply);
+  });
+  socket.send(packet, Number(port), host);
+});
+let tid = randomBytes(4);
+const PROTOCOL_ID = Buffer.from('0000041727101980', 'hex');
+const connected = await ask(Buffer.concat([PROTOCOL_ID, Buffer.alloc(4), tid]), tid);
+if (connected.length < 16 || connected.readUInt32BE(0) !== 0) throw new Error('bad connect reply');
+const connectionId = connected.subarray(8, 16);
+tid = randomBytes(4);
+const action = Buffer.from([0, 0, 0, 2]);
+const hashBytes = hashes.map((h) => Buffer.from(h, 'hex'));
+const reply = await ask(Buffer.concat([connectionId, action, tid, ...hashBytes]), tid);
+if (reply.readUInt32BE(0) !== 2 || reply.length < 8 + 12 * hashes.length) {
+  throw new Error('bad scrape reply: ' + reply.toString('hex'));
+}
+const counts = hashes.map((_, i) => ({
+  seeders: reply.readUInt32BE(8 + 12 * i),
+  completed: reply.readUInt32BE(12 + 12 * i),
+  leechers: reply.readUInt32BE(16 + 12 * i),
+}));
+console.log(JSON.stringify(counts));
+socket.close();
+`;
+
+const udpScrape = async (from: NetnsHost, infoHash: string): Promise<SwarmCounts> => {
+  const r = await from.node(UDP_SCRAPE, [trackerHost.address, String(TRACKER_PORT), infoHash]);
+  assert.equal(r.code, 0, `UDP scrape from ${from.name}: ${r.stderr}`);
+  const [counts] = JSON.parse(r.stdout) as SwarmCounts[];
+  assert.ok(counts !== undefined);
+  return { seeders: counts.seeders, leechers: counts.leechers, completed: counts.completed };
+};
+
+/** Until both scrapes read `want`; fails with what they read last. */
+const waitForCounts = async (
+  p: Prepared,
+  want: SwarmCounts,
+  what: string,
+  watch: readonly Running[],
+  explain: () => string = () => '',
+): Promise<void> => {
+  let last: unknown;
+  await waitUntil(
+    `the tracker to count ${what}: ${JSON.stringify(want)}`,
+    STATS_TIMEOUT_MS,
+    async () => {
+      const http = await httpScrape(seederHost, p.infoHash);
+      const udp = await udpScrape(seederHost, p.infoHash);
+      last = { http, udp };
+      return JSON.stringify(http) === JSON.stringify(want) &&
+        JSON.stringify(udp) === JSON.stringify(want)
+        ? true
+        : undefined;
+    },
+    {
+      watch,
+      explain: () => `last read: ${JSON.stringify(last)}\n\n${explain()}\n\n${trackerOutput()}`,
+    },
+  );
+};
+
+// ---------------------------------------------------------------------------------------------
+// The clients.
+
+/** libtorrent, seeding a copy of the data from its own host, once it has checked it. */
+const startSeeder = async (p: Prepared, label: string): Promise<Running> => {
+  const data = await scratch(label, 'seeder');
+  await cp(join(p.source, p.name), join(data, p.name), { recursive: true });
+  const seeder = seederHost.exec(
+    SYSTEM_PYTHON,
+    [join(PY, 'lt_swarm_seed.py'), p.torrent, data, seederHost.address, String(PEER_PORT)],
+    { label: `libtorrent seeder (${seederHost.address})`, allLines: true },
+  );
+  const ready = await waitForJson(
+    seeder,
+    (v) => 'ready' in v,
+    READY_TIMEOUT_MS,
+    'the seeder ready (data checked)',
+  );
+  assert.equal(ready.ready, true, describeRun(seeder));
+  return seeder;
+};
+
+interface TorrentState {
+  readonly status: number;
+  readonly percentDone: number;
+  readonly leftUntilDone: number;
+  readonly haveValid: number;
+  readonly corruptEver: number;
+  readonly error: number;
+  readonly errorString: string;
+  readonly peersConnected: number;
+  readonly trackerStats: unknown;
+}
+/** tr_torrent_activity in Transmission's RPC. */
+const STATUS = { stopped: 0, downloading: 4, seeding: 6 } as const;
+
+/** transmission-daemon in its host, driven over its JSON-RPC from inside that host. */
+class Transmission {
+  private session = '';
+  last: TorrentState | undefined;
+
+  constructor(readonly proc: Running) {}
+
+  async call(method: string, args: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
+    const url = `http://127.0.0.1:${TRANSMISSION_RPC_PORT}/transmission/rpc`;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const response = await transmissionHost.fetch(url, {
+        method: 'POST',
+        headers: { 'X-Transmission-Session-Id': this.session, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ method, arguments: args }),
+      });
+      if (response.status === 409) {
+        this.session = response.headers['x-transmission-session-id'] ?? '';
+        continue;
+      }
+      const text = response.body.toString('utf8');
+      assert.equal(response.status, 200, `Transmission RPC ${method}: HTTP ${response.status}`);
+      const body = JSON.parse(text) as { result?: unknown; arguments?: Record<string, unknown> };
+      assert.equal(body.result, 'success', `Transmission RPC ${method}: ${text}`);
+      return body.arguments ?? {};
+    }
+    assert.fail(`Transmission RPC ${method}: no session id accepted`);
+  }
+
+  async torrent(): Promise<TorrentState> {
+    const fields = [
+      'status',
+      'percentDone',
+      'leftUntilDone',
+      'haveValid',
+      'corruptEver',
+      'error',
+      'errorString',
+      'peersConnected',
+      'trackerStats',
+    ];
+    const { torrents } = await this.call('torrent-get', { fields });
+    assert.ok(Array.isArray(torrents) && torrents.length === 1, JSON.stringify(torrents));
+    this.last = torrents[0] as TorrentState;
+    return this.last;
+  }
+
+  why = (): string =>
+    `Transmission's torrent: ${JSON.stringify(this.last)}\n${describeRun(this.proc, 30)}`;
+
+  /** Until its torrent is in the state `accept` takes. */
+  waitFor(
+    what: string,
+    ms: number,
+    accept: (s: TorrentState) => boolean,
+    watch: readonly Running[] = [],
+  ): Promise<TorrentState> {
+    return waitUntil(
+      `Transmission: ${what}`,
+      ms,
+      async () => {
+        const state = await this.torrent();
+        assert.equal(state.error, 0, `Transmission reports an error\n${this.why()}`);
+        return accept(state) ? state : undefined;
+      },
+      { watch: [this.proc, ...watch], explain: () => `${this.why()}\n\n${trackerOutput()}` },
+    );
+  }
+}
+
+const startTransmission = async (label: string, downloadDir: string): Promise<Transmission> => {
+  const config = await scratch(label, 'transmission-config');
+  const settings = {
+    'rpc-enabled': true,
+    'rpc-bind-address': '127.0.0.1',
+    'rpc-port': TRANSMISSION_RPC_PORT,
+    'rpc-authentication-required': false,
+    'rpc-whitelist-enabled': true,
+    'rpc-whitelist': '127.0.0.1',
+    'rpc-host-whitelist-enabled': false,
+    'peer-port': PEER_PORT,
+    'peer-port-random-on-start': false,
+    'bind-address-ipv4': transmissionHost.address,
+    'bind-address-ipv6': '::1',
+    'port-forwarding-enabled': false,
+    'dht-enabled': false,
+    'lpd-enabled': false,
+    'pex-enabled': false,
+    'utp-enabled': false,
+    encryption: 1,
+    'blocklist-enabled': false,
+    'download-dir': downloadDir,
+    'incomplete-dir-enabled': false,
+    'rename-partial-files': false,
+    'watch-dir-enabled': false,
+    'start-added-torrents': true,
+    'ratio-limit-enabled': false,
+    'idle-seeding-limit-enabled': false,
+    'speed-limit-down-enabled': false,
+    'speed-limit-up-enabled': false,
+    'alt-speed-enabled': false,
+    'script-torrent-done-enabled': false,
+    'message-level': 2,
+  };
+  await writeFile(join(config, 'settings.json'), JSON.stringify(settings, null, 2));
+  const proc = transmissionHost.exec(TRANSMISSION_DAEMON, ['-f', '-g', config, '--log-info'], {
+    label: `transmission-daemon (${transmissionHost.address})`,
+    cwd: config,
+  });
+  const t = new Transmission(proc);
+  await waitUntil(
+    'transmission-daemon to answer RPC',
+    READY_TIMEOUT_MS,
+    () =>
+      t.call('session-get').then(
+        () => true,
+        () => undefined,
+      ),
+    { watch: [proc] },
+  );
+  return t;
+};
+
+const complete = (s: TorrentState): boolean =>
+  s.percentDone === 1 && s.leftUntilDone === 0 && s.haveValid === TOTAL;
+
+/** aria2c leeching into `dir`, exiting 6 s after it is done; every other source off. */
+const startAria2 = async (label: string, t: Transport, p: Prepared, dir: string) => {
+  const state = await scratch(label, 'aria2-state');
+  const dht =
+    t === 'udp'
+      ? [
+          '--enable-dht=true',
+          `--dht-listen-port=${PEER_PORT}`,
+          `--dht-file-path=${join(state, 'dht.dat')}`,
+        ]
+      : ['--enable-dht=false'];
+  return ariaHost.exec(
+    ARIA2C,
+    [
+      '--no-conf=true',
+      `--dir=${dir}`,
+      `--listen-port=${PEER_PORT}`,
+      ...dht,
+      '--enable-dht6=false',
+      '--disable-ipv6=true',
+      '--bt-enable-lpd=false',
+      '--enable-peer-exchange=false',
+      '--file-allocation=none',
+      // Seeds for 6 s, then exits: with --seed-time=0 it would announce "stopped" at once and
+      // never "completed", and no tracker could count its download.
+      '--seed-time=0.1',
+      '--console-log-level=info',
+      '--show-console-readout=false',
+      '--summary-interval=0',
+      p.torrent,
+    ],
+    { label: `aria2c (${ariaHost.address})`, cwd: state },
+  );
+};
+
+// ---------------------------------------------------------------------------------------------
+
+describe('a swarm meeting through the tracker, each client a host of its own', {
+  skip: netnsSkipReason(),
+}, () => {
+  before(
+    async () => {
+      await requireNetns();
+      await requireLibtorrent();
+      requireProgram(TRANSMISSION_DAEMON, 'transmission-daemon');
+      requireProgram(ARIA2C, 'aria2');
+      tmp = await mkdtemp(join(tmpdir(), 'fanseed-interop-tracker-'));
+      net = await createNetwork({ hosts: 4 });
+      const [a, b, c, d] = net.hosts;
+      assert.ok(a !== undefined && b !== undefined && c !== undefined && d !== undefined);
+      [trackerHost, seederHost, transmissionHost, ariaHost] = [a, b, c, d];
+      for (const [i, t] of TRANSPORTS.entries()) {
+        const name = `swarm-${t}`;
+        const source = join(tmp, 'source', t);
+        await writeTree(join(source, name), TREE, 100 + i);
+        await mkdir(join(tmp, 'torrents'), { recursive: true });
+        const torrent = join(tmp, 'torrents', `${name}.torrent`);
+        await fanseedCli(
+          'create',
+          join(source, name),
+          '-o',
+          torrent,
+          '-f',
+          'v1',
+          '-l',
+          '64K',
+          '-a',
+          announceUrl(t),
+          '--no-date',
+        );
+        const info = JSON.parse(await fanseedCli('info', torrent, '--json')) as {
+          infoHashV1?: unknown;
+          pieceLength?: unknown;
+        };
+        assert.equal(info.pieceLength, PIECE_LENGTH);
+        assert.ok(typeof info.infoHashV1 === 'string' && /^[0-9a-f]{40}$/.test(info.infoHashV1));
+        prepared.set(t, { name, source, torrent, infoHash: info.infoHashV1 });
+      }
+      tracker = await startTracker();
+      const started = tracker;
+      // Up once a scrape over HTTP answers, from another host.
+      await waitUntil(
+        'the tracker to answer a scrape',
+        READY_TIMEOUT_MS,
+        () =>
+          httpScrape(seederHost, prep('http').infoHash).then(
+            () => true,
+            () => undefined,
+          ),
+        { watch: [started] },
+      );
+    },
+    { timeout: 60_000 },
+  );
+  // Every client of a case goes with it; the tracker stays for the file.
+  afterEach(async () => {
+    for (const host of [seederHost, transmissionHost, ariaHost]) await host?.killAll();
+  });
+  after(async () => {
+    await net?.close();
+    if (tmp !== undefined) await rm(tmp, { recursive: true, force: true });
+  });
+
+  for (const t of TRANSPORTS) {
+    it(`libtorrent seeds Transmission and aria2, all found through the tracker over ${t}`, {
+      timeout: TEST_TIMEOUT_MS,
+    }, async () => {
+      const p = prep(t);
+      const started = performance.now();
+      const seeder = await startSeeder(p, t);
+      await waitForCounts(p, { seeders: 1, leechers: 0, completed: 0 }, 'the seeder', [seeder]);
+
+      const transmissionOut = await scratch(t, 'transmission-out');
+      const ariaOut = await scratch(t, 'aria2-out');
+      const transmission = await startTransmission(t, transmissionOut);
+      const metainfo = (await readFile(p.torrent)).toString('base64');
+      const added = await transmission.call('torrent-add', { metainfo, paused: false });
+      assert.ok(added['torrent-added'] !== undefined, `torrent-add: ${JSON.stringify(added)}`);
+      const aria = await startAria2(t, t, p, ariaOut);
+      const why = (): string =>
+        [
+          transmission.why(),
+          describeRun(aria, 30),
+          `the seeder: ${describeRun(seeder, 30)}`,
+          trackerOutput(),
+        ].join('\n\n');
+
+      const ariaExit = await waitForExit(aria, TRANSFER_TIMEOUT_MS, why);
+      assert.equal(ariaExit.code, 0, `aria2c did not finish\n${why()}`);
+      await assertSameTree(join(p.source, p.name), join(ariaOut, p.name), why, {
+        pieceLength: PIECE_LENGTH,
+      });
+      const done = await transmission.waitFor(
+        'every piece downloaded and checked',
+        TRANSFER_TIMEOUT_MS,
+        complete,
+        [seeder],
+      );
+      assert.equal(done.corruptEver, 0, `Transmission received corrupt data\n${why()}`);
+      const transferred = performance.now();
+
+      // libtorrent and Transmission seed; aria2 left; two downloads completed.
+      await waitForCounts(
+        p,
+        { seeders: 2, leechers: 0, completed: 2 },
+        'the finished swarm',
+        [seeder, transmission.proc],
+        () => describeRun(aria, 60),
+      );
+
+      // Stopping the torrent makes Transmission write out its cache, close its files, and
+      // announce "stopped".
+      await transmission.call('torrent-stop');
+      await transmission.waitFor('stopped', EXIT_TIMEOUT_MS, (s) => s.status === STATUS.stopped);
+      await assertSameTree(join(p.source, p.name), join(transmissionOut, p.name), why, {
+        pieceLength: PIECE_LENGTH,
+      });
+      const seederExit = await terminate(seeder, EXIT_TIMEOUT_MS);
+      assert.equal(seederExit.code, 0, describeRun(seeder));
+      const stopped = seeder.lines.map((l) => JSON.parse(l) as Record<string, unknown>).at(-1);
+      assert.equal(stopped?.stopped, true, describeRun(seeder));
+      assert.ok(
+        typeof stopped?.uploaded === 'number' && stopped.uploaded >= TOTAL,
+        `libtorrent uploaded ${String(stopped?.uploaded)} of ${TOTAL} bytes\n${why()}`,
+      );
+      // Everyone said "stopped": no peer left, the completed count stays.
+      await waitForCounts(p, { seeders: 0, leechers: 0, completed: 2 }, 'the stopped swarm', []);
+      await terminate(transmission.proc, EXIT_TIMEOUT_MS);
+      console.log(
+        `# tracker over ${t}: ${(TOTAL / 1e6).toFixed(1)} MB to both leechers in ` +
+          `${((transferred - started) / 1000).toFixed(1)} s; whole case ` +
+          `${((performance.now() - started) / 1000).toFixed(1)} s`,
+      );
+    });
+  }
+});

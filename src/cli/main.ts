@@ -6,6 +6,7 @@ import { registerDownload } from './download.js';
 import { registerInfo } from './info.js';
 import { type CliIo, processIo } from './output.js';
 import { registerSeed } from './seed.js';
+import { registerTracker } from './tracker.js';
 import { registerVerify } from './verify.js';
 import { VERSION } from './version.js';
 
@@ -27,6 +28,7 @@ export const buildProgram = (io: CliIo): Command => {
   registerVerify(program, io);
   registerDownload(program, io);
   registerSeed(program, io);
+  registerTracker(program, io);
   return program;
 };
 

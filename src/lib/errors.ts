@@ -56,6 +56,20 @@ export const ERROR_CATALOGUE = {
   TRACKER_BAD_RESPONSE: 'A tracker response that is malformed.',
   TRACKER_FAILURE: 'The tracker answered with a failure reason.',
   TRACKER_BAD_PACKET: 'A UDP tracker packet that is malformed, truncated or of an unknown action.',
+  // Tracker server (fanseed tracker).
+  TRACKER_NOT_ALLOWED:
+    'An announce for an info-hash the tracker does not serve (allow-list mode: not registered).',
+  TRACKER_BAD_PASSKEY:
+    'An announce or scrape without a passkey, or with one the tracker does not know.',
+  TRACKER_FULL: 'The tracker already holds as many torrents as its limit allows.',
+  TRACKER_BAD_CONNECTION_ID:
+    'A UDP request whose connection id the tracker did not issue to that address, or issued too long ago (BEP 15).',
+  TRACKER_UNAUTHORIZED: 'An admin API request without the right bearer token.',
+  TRACKER_NOT_FOUND: 'No such tracker route, or no statistics for that info-hash.',
+  TRACKER_LIST_BAD:
+    'An allow-list or passkey file that cannot be read, is too large, or holds a malformed line.',
+  TRACKER_SNAPSHOT_BAD:
+    'A tracker statistics snapshot that is truncated, corrupt, or of an unknown format version.',
   CREATE_NO_FILES: 'Nothing to put in the torrent (missing path or no files).',
   CREATE_BAD_OPTION: 'An option to torrent creation is invalid.',
   IO_NOT_FOUND: 'A file or folder does not exist.',

@@ -25,6 +25,11 @@ export {
   decodeCompactPeers,
   encodeCompactPeers,
 } from './compact.js';
+export {
+  type CompactAnnounceFields,
+  encodeCompactAnnounceBody,
+  encodeUdpAnnounceBody,
+} from './compact-response.js';
 export * from './http.js';
 export { percentDecode, percentEncode, percentEncodeText } from './query.js';
 export {

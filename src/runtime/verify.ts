@@ -59,6 +59,21 @@ const emptyFilesPresent = async (
   return present;
 };
 
+/** Each file's size on disk (-1 when missing), for disk storage only. */
+const fileSizes = async (storage: Storage, t: TorrentLayout): Promise<number[] | undefined> => {
+  if (!(storage instanceof DiskStorage)) return undefined;
+  return Promise.all(
+    t.layout.files.map((_, i) =>
+      t.pad[i]
+        ? 0
+        : stat(storage.pathOf(i)).then(
+            (st) => st.size,
+            () => -1,
+          ),
+    ),
+  );
+};
+
 /** Empty files hold no piece, so nothing would ever write them: create them up front. */
 export const createEmptyFiles = async (
   meta: Metainfo,
@@ -122,9 +137,19 @@ export const verifyPieces = async (
   const have = new Bitfield(meta.pieceCount);
   let unknown = 0;
   const onProgress = options.onProgress;
+  const sizes = await fileSizes(storage, t);
   for (let piece = 0; piece < meta.pieceCount; piece++) {
     if (options.trusted?.has(piece)) {
       have.set(piece);
+      onProgress?.(piece + 1, meta.pieceCount);
+      continue;
+    }
+    // A piece that runs past the end of a missing or short file cannot be good: not read (a
+    // fresh download would otherwise try to open its missing files once per piece).
+    const spans = sizes === undefined ? [] : pieceSpans(t.layout, piece).spans;
+    if (
+      spans.some((sp) => !t.pad[sp.file] && (sizes?.[sp.file] ?? -1) < sp.fileOffset + sp.length)
+    ) {
       onProgress?.(piece + 1, meta.pieceCount);
       continue;
     }

@@ -103,7 +103,7 @@ export class UdpFront {
       core.stats.session.refused++;
       return udpErrorPacket(
         request.transactionId,
-        'connection id expired; connect again',
+        { code: 'TRACKER_BAD_CONNECTION_ID', message: 'connection id expired; connect again' },
         errorRoom,
       );
     }

@@ -1,7 +1,8 @@
 /**
- * A swarm that finds itself only through the tracker: a libtorrent seeder, a Transmission 3.00
- * leecher and an aria2 leecher, each in a network namespace of its own with its own address
- * (netns.ts), and the tracker on a fourth. Transmission ignores 127.x peers that a tracker hands
+ * A swarm that finds itself only through `fanseed tracker`: a libtorrent seeder, a Transmission
+ * 3.00 leecher and an aria2 leecher, each in a network namespace of its own with its own address
+ * (netns.ts), and the tracker (bin/fanseed.js, in allow-list mode, with a stats file) on a
+ * fourth. Transmission ignores 127.x peers that a tracker hands
  * out, so on loopback it could not take part; here every client is a host of its own, as on a
  * real network. No client has another source of peers: libtorrent and Transmission run with
  * DHT, LSD, PEX and UPnP off; aria2 with DHT off over HTTP trackers, and over UDP trackers
@@ -10,13 +11,16 @@
  *
  * Once over HTTP and once over UDP announce URLs, each with its own torrent (v1, multi-file,
  * ~5 MiB in 64 KiB pieces, the last one short): both leechers must finish byte for byte, and
- * the tracker's counts, through a scrape over HTTP and over UDP, must read 2 seeders (libtorrent,
- * Transmission), 0 leechers (aria2 exits when done, announcing "stopped") and 2 completed
- * downloads; once every client has stopped, 0 seeders and still 2 completed.
+ * the tracker's counts must read 2 seeders (libtorrent, Transmission), 0 leechers (aria2 seeds
+ * for a few seconds, then exits announcing "stopped") and 2 completed downloads, alike in
+ * GET /stats, GET /stats/<info-hash>, an HTTP scrape and a UDP scrape; once every client has
+ * stopped, 0 seeders and still 2 completed. The tracker never hands a peer its own address
+ * (libtorrent never dials itself). Last, the tracker restarts on its stats file and still counts
+ * every completed download.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { chmod, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
@@ -49,7 +53,6 @@ import {
 
 const execFileAsync = promisify(execFile);
 
-const OPENTRACKER = '/usr/bin/opentracker';
 const ARIA2C = '/usr/bin/aria2c';
 const TRANSMISSION_DAEMON = '/usr/bin/transmission-daemon';
 
@@ -132,29 +135,83 @@ const fanseedCli = async (...args: string[]): Promise<string> => {
   }
 };
 
+const statsFile = (): string => join(tmp, 'tracker', 'stats.json');
+
 const trackerOutput = (): string =>
-  tracker === undefined ? '(tracker not started)' : describeRun(tracker);
+  tracker === undefined ? '(tracker not started)' : describeRun(tracker, 40);
 
 // ---------------------------------------------------------------------------------------------
 // The tracker.
 
-/** opentracker in allow-list mode, chrooted to a folder of its own holding the list. */
+/**
+ * `fanseed tracker` on its host, serving only our torrents (an allow-list file), keeping its
+ * statistics in a file; once it says it listens (--json: a "listening" event).
+ */
 const startTracker = async (): Promise<Running> => {
-  requireProgram(OPENTRACKER, 'opentracker');
-  const dir = join(tmp, 'opentracker');
-  await mkdir(dir);
-  await chmod(dir, 0o755); // it drops to nobody after the chroot
+  const dir = join(tmp, 'tracker');
+  await mkdir(dir, { recursive: true });
+  const allowList = join(dir, 'allow-list');
   const allowed = [...prepared.values()].map((p) => p.infoHash);
-  await writeFile(join(dir, 'whitelist'), `${allowed.join('\n')}\n`, { mode: 0o644 });
+  await writeFile(allowList, `# the torrents of this test\n${allowed.join('\n')}\n`);
   const a = trackerHost.address;
   const port = String(TRACKER_PORT);
-  return trackerHost.exec(
-    OPENTRACKER,
-    ['-i', a, '-p', port, '-P', port, '-d', dir, '-w', '/whitelist'],
-    {
-      label: `opentracker (${a})`,
-    },
+  const proc = trackerHost.exec(
+    process.execPath,
+    [
+      FANSEED_BIN,
+      'tracker',
+      '--host',
+      a,
+      '--http-port',
+      port,
+      '--udp-port',
+      port,
+      '--allow-list',
+      allowList,
+      '--stats-file',
+      statsFile(),
+      '--json',
+    ],
+    { label: `fanseed tracker (${a})`, allLines: true },
   );
+  const listening = await waitForJson(
+    proc,
+    (v) => v.event === 'listening',
+    READY_TIMEOUT_MS,
+    'the "listening" event',
+  );
+  assert.equal(listening.http, `http://${a}:${port}/announce`, describeRun(proc));
+  assert.equal(listening.udp, `udp://${a}:${port}/announce`, describeRun(proc));
+  return proc;
+};
+
+/** GET /stats from another host: totals and the row of one torrent. */
+const trackerStats = async (
+  from: NetnsHost,
+  infoHash: string,
+): Promise<{ totals: Record<string, unknown>; torrent: SwarmCounts; single: SwarmCounts }> => {
+  const base = `http://${trackerHost.address}:${TRACKER_PORT}/stats`;
+  const all = await from.fetch(base);
+  assert.equal(all.status, 200, `GET ${base}: ${all.status} ${all.body.toString('utf8')}`);
+  assert.match(all.headers['content-type'] ?? '', /^application\/json/);
+  const body = JSON.parse(all.body.toString('utf8')) as {
+    totals?: Record<string, unknown>;
+    torrents?: { infoHash?: unknown; seeders: number; leechers: number; completed: number }[];
+  };
+  assert.ok(body.totals !== undefined && Array.isArray(body.torrents), all.body.toString());
+  const row = body.torrents.find((t) => t.infoHash === infoHash);
+  const one = await from.fetch(`${base}/${infoHash}`);
+  const single =
+    one.status === 404
+      ? { seeders: 0, leechers: 0, completed: 0 }
+      : (JSON.parse(one.body.toString('utf8')) as SwarmCounts & { infoHash: string });
+  assert.ok(one.status === 200 || one.status === 404, `GET ${base}/${infoHash}: ${one.status}`);
+  const counts = (c: SwarmCounts | undefined): SwarmCounts => ({
+    seeders: c?.seeders ?? 0,
+    leechers: c?.leechers ?? 0,
+    completed: c?.completed ?? 0,
+  });
+  return { totals: body.totals, torrent: counts(row), single: counts(single) };
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -237,7 +294,7 @@ const udpScrape = async (from: NetnsHost, infoHash: string): Promise<SwarmCounts
   return { seeders: counts.seeders, leechers: counts.leechers, completed: counts.completed };
 };
 
-/** Until both scrapes read `want`; fails with what they read last. */
+/** Until /stats, /stats/<info-hash> and both scrapes read `want`; fails with what they read last. */
 const waitForCounts = async (
   p: Prepared,
   want: SwarmCounts,
@@ -250,11 +307,12 @@ const waitForCounts = async (
     `the tracker to count ${what}: ${JSON.stringify(want)}`,
     STATS_TIMEOUT_MS,
     async () => {
+      const stats = await trackerStats(seederHost, p.infoHash);
       const http = await httpScrape(seederHost, p.infoHash);
       const udp = await udpScrape(seederHost, p.infoHash);
-      last = { http, udp };
-      return JSON.stringify(http) === JSON.stringify(want) &&
-        JSON.stringify(udp) === JSON.stringify(want)
+      const read = { stats: stats.torrent, statsOfTorrent: stats.single, http, udp };
+      last = read;
+      return Object.values(read).every((c) => JSON.stringify(c) === JSON.stringify(want))
         ? true
         : undefined;
     },
@@ -535,8 +593,14 @@ describe('a swarm meeting through the tracker, each client a host of its own', {
     }, async () => {
       const p = prep(t);
       const started = performance.now();
+      const phases: string[] = [];
+      const mark = (what: string): void => {
+        phases.push(`${what} ${((performance.now() - started) / 1000).toFixed(1)} s`);
+      };
       const seeder = await startSeeder(p, t);
+      mark('seeder ready');
       await waitForCounts(p, { seeders: 1, leechers: 0, completed: 0 }, 'the seeder', [seeder]);
+      mark('listed');
 
       const transmissionOut = await scratch(t, 'transmission-out');
       const ariaOut = await scratch(t, 'aria2-out');
@@ -553,8 +617,20 @@ describe('a swarm meeting through the tracker, each client a host of its own', {
           trackerOutput(),
         ].join('\n\n');
 
-      const ariaExit = await waitForExit(aria, TRANSFER_TIMEOUT_MS, why);
+      // A tracker's refusal fails at once, with its reason, rather than at the time-out.
+      await waitUntil(
+        'aria2c to finish and exit',
+        TRANSFER_TIMEOUT_MS,
+        async () => {
+          const refused = aria.lines.find((l) => l.includes('Tracker returned failure reason'));
+          if (refused !== undefined) assert.fail(`the tracker refused aria2: ${refused}\n${why()}`);
+          return aria.closed() ? true : undefined;
+        },
+        { watch: [seeder, transmission.proc], explain: why },
+      );
+      const ariaExit = await waitForExit(aria, EXIT_TIMEOUT_MS, why);
       assert.equal(ariaExit.code, 0, `aria2c did not finish\n${why()}`);
+      mark('aria2 done and gone');
       await assertSameTree(join(p.source, p.name), join(ariaOut, p.name), why, {
         pieceLength: PIECE_LENGTH,
       });
@@ -565,7 +641,7 @@ describe('a swarm meeting through the tracker, each client a host of its own', {
         [seeder],
       );
       assert.equal(done.corruptEver, 0, `Transmission received corrupt data\n${why()}`);
-      const transferred = performance.now();
+      mark('Transmission done');
 
       // libtorrent and Transmission seed; aria2 left; two downloads completed.
       await waitForCounts(
@@ -575,6 +651,7 @@ describe('a swarm meeting through the tracker, each client a host of its own', {
         [seeder, transmission.proc],
         () => describeRun(aria, 60),
       );
+      mark('counted');
 
       // Stopping the torrent makes Transmission write out its cache, close its files, and
       // announce "stopped".
@@ -583,6 +660,17 @@ describe('a swarm meeting through the tracker, each client a host of its own', {
       await assertSameTree(join(p.source, p.name), join(transmissionOut, p.name), why, {
         pieceLength: PIECE_LENGTH,
       });
+      // Never told of itself: libtorrent connected to the two leechers only.
+      const dialled = seeder.lines
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .filter((v) => v.peer === 'connect')
+        .map((v) => String(v.address).replace(/:\d+$/, ''));
+      assert.ok(!dialled.includes(seederHost.address), `libtorrent met itself\n${why()}`);
+      assert.deepEqual(
+        [...new Set(dialled)].sort(),
+        [transmissionHost.address, ariaHost.address].sort(),
+        why(),
+      );
       const seederExit = await terminate(seeder, EXIT_TIMEOUT_MS);
       assert.equal(seederExit.code, 0, describeRun(seeder));
       const stopped = seeder.lines.map((l) => JSON.parse(l) as Record<string, unknown>).at(-1);
@@ -592,13 +680,48 @@ describe('a swarm meeting through the tracker, each client a host of its own', {
         `libtorrent uploaded ${String(stopped?.uploaded)} of ${TOTAL} bytes\n${why()}`,
       );
       // Everyone said "stopped": no peer left, the completed count stays.
+      mark('all stopped');
       await waitForCounts(p, { seeders: 0, leechers: 0, completed: 2 }, 'the stopped swarm', []);
+      mark('counted');
       await terminate(transmission.proc, EXIT_TIMEOUT_MS);
-      console.log(
-        `# tracker over ${t}: ${(TOTAL / 1e6).toFixed(1)} MB to both leechers in ` +
-          `${((transferred - started) / 1000).toFixed(1)} s; whole case ` +
-          `${((performance.now() - started) / 1000).toFixed(1)} s`,
-      );
+      console.log(`tracker over ${t}, ${(TOTAL / 1e6).toFixed(1)} MB: ${phases.join(', ')}`);
     });
   }
+
+  it('counts the same completed downloads after a restart on its stats file', {
+    timeout: TEST_TIMEOUT_MS,
+  }, async () => {
+    const before = new Map<Transport, SwarmCounts>();
+    let totalsBefore: Record<string, unknown> = {};
+    for (const t of TRANSPORTS) {
+      const read = await trackerStats(seederHost, prep(t).infoHash);
+      before.set(t, read.torrent);
+      totalsBefore = read.totals;
+    }
+    const old = tracker;
+    assert.ok(old !== undefined);
+    const exit = await terminate(old, EXIT_TIMEOUT_MS);
+    assert.deepEqual(exit, { code: 0, signal: null }, describeRun(old));
+    assert.ok((await stat(statsFile())).size > 0, `no stats file\n${describeRun(old)}`);
+    tracker = await startTracker();
+    for (const t of TRANSPORTS) {
+      const p = prep(t);
+      const counts = before.get(t) ?? assert.fail();
+      // Peers live in memory only: none survive; the completed count does.
+      await waitForCounts(
+        p,
+        { seeders: 0, leechers: 0, completed: counts.completed },
+        `${t} after the restart`,
+        [tracker],
+      );
+    }
+    const { totals } = await trackerStats(seederHost, prep('http').infoHash);
+    assert.equal(
+      totals.completed,
+      totalsBefore.completed,
+      JSON.stringify({ totals, totalsBefore }),
+    );
+    assert.equal(totals.seeders, 0);
+    assert.equal(totals.leechers, 0);
+  });
 });

@@ -273,7 +273,7 @@ describe('hostile HTTP announce queries', () => {
     ]) {
       bad(ok.replace(H, hashText), `info_hash ${hashText.slice(-6)}`);
     }
-    bad(`${ok}&key=%C3%28`, 'key not UTF-8');
+    bad(`${ok}&event=%C3%28`, 'event not UTF-8');
     bad(ok.replace(H, `${H.slice(0, -3)}\u0100`), 'char above 0xff');
   });
 

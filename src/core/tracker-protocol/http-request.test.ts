@@ -49,8 +49,12 @@ describe('parseAnnounceQuery', () => {
     assert.equal(r.compact, false);
     assert.equal(r.noPeerId, true);
     assert.equal(r.numwant, 20);
-    assert.equal(r.key, 'abCd');
+    assert.deepEqual(r.key, new TextEncoder().encode('abCd'));
     assert.deepEqual(r.trackerId, Uint8Array.of(0, 0x78));
+  });
+
+  it('takes a key of raw bytes that are not UTF-8, as aria2 sends', () => {
+    assert.deepEqual(parsed(`${BASE}&key=%E6%E1%2F%FF`).key, Uint8Array.of(0xe6, 0xe1, 0x2f, 0xff));
   });
 
   it('reads an empty event as a regular announce and "paused" as BEP 21 says', () => {

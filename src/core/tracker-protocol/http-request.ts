@@ -27,7 +27,8 @@ export interface AnnounceRequest {
   readonly noPeerId: boolean;
   /** What the client asked for, or the default, capped at the limit. */
   readonly numwant: number;
-  readonly key?: string;
+  /** As sent: clients (aria2) send random bytes, not text (BEP 3 says nothing of its form). */
+  readonly key?: Uint8Array;
   readonly trackerId?: Uint8Array;
   /** The "ip" parameter, only when the limits trust it; otherwise never read. */
   readonly ip?: IpAddress;
@@ -183,7 +184,7 @@ export const parseAnnounceQuery = (
       noPeerId: flag('no_peer_id', text('no_peer_id'), false),
       numwant: Math.min(numwant, l.maxNumwant),
     };
-    const key = text('key');
+    const key = values.get('key');
     const trackerId = values.get('trackerid');
     const ipText = l.trustIp ? text('ip') : undefined;
     const ip =

@@ -68,7 +68,7 @@ const expectedRequest = (p: AnnounceParams): AnnounceRequest => ({
   compact: p.compact !== false,
   noPeerId: p.noPeerId === true,
   numwant: p.numwant ?? 50,
-  ...(p.key === undefined ? {} : { key: p.key }),
+  ...(p.key === undefined ? {} : { key: new TextEncoder().encode(p.key) }),
   ...(p.trackerId === undefined ? {} : { trackerId: p.trackerId }),
   ...(p.ip === undefined ? {} : { ip: p.ip }),
 });

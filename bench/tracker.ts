@@ -36,7 +36,7 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
@@ -80,6 +80,7 @@ interface Options {
   readonly servers: readonly ServerName[];
   readonly fanseedAllowList: boolean;
   readonly pin: boolean;
+  readonly cpuProfDir: string | undefined;
   readonly json: boolean;
 }
 
@@ -87,7 +88,7 @@ const USAGE = `usage: node dist/bench/tracker.js [--peers N] [--torrents N] [--s
                                   [--only udp,http] [--servers opentracker,fanseed] [--quick]
                                   [--workers N] [--udp-window N] [--http-connections N]
                                   [--rounds N] [--timeout MS] [--check-every N]
-                                  [--fanseed-allow-list] [--pin] [--json]
+                                  [--fanseed-allow-list] [--pin] [--cpu-prof DIR] [--json]
   --peers N             peers announced before the measurements; default 1000000
   --torrents N          torrents they are spread over; default 100000
   --seconds S           counted seconds of each measurement; default 5
@@ -104,6 +105,8 @@ const USAGE = `usage: node dist/bench/tracker.js [--peers N] [--torrents N] [--s
   --check-every N       decode and check one ok reply in N; default 997
   --fanseed-allow-list  run fanseed with --allow-list (the same list as opentracker's)
   --pin                 pin the tracker to CPU 0 and the load generator to the others
+  --cpu-prof DIR        run fanseed tracker under node --cpu-prof, its profile into DIR
+                        (slower than normal)
   --json                print one JSON object on stdout (the report goes to stderr)
 `;
 
@@ -148,6 +151,7 @@ const parseOptions = (argv: readonly string[]): Options | undefined => {
       'fanseed-allow-list': { type: 'boolean', default: false },
       rounds: { type: 'string' },
       pin: { type: 'boolean', default: false },
+      'cpu-prof': { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -180,6 +184,7 @@ const parseOptions = (argv: readonly string[]): Options | undefined => {
     ),
     fanseedAllowList: values['fanseed-allow-list'],
     pin: values.pin && availableParallelism() >= 2,
+    cpuProfDir: values['cpu-prof'] === undefined ? undefined : resolve(values['cpu-prof']),
     json: values.json,
   };
 };
@@ -228,6 +233,9 @@ const benchmark = async (options: Options, dir: string): Promise<number> => {
               options.fanseedAllowList ? listFile : undefined,
               timeFile,
               serverPrefix,
+              options.cpuProfDir === undefined
+                ? []
+                : ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`],
             );
       progress(`${name}: ${server.command}`);
       const session = new ServerSession(server, settings, pool);
@@ -258,7 +266,7 @@ const benchmark = async (options: Options, dir: string): Promise<number> => {
   const t = targets(records, r);
   const lines = [
     `tracker announces on 127.0.0.1: ${pop.peers} peers (${pop.peers / pop.torrents} per torrent, one in five seeding) announced over UDP first, then random re-announces of those peers; best of ${settings.rounds} round(s) (trackers interleaved) of ${settings.seconds} s counted after ${settings.warmupSeconds} s of warm-up; numwant 50, compact replies`,
-    `machine: ${about.cpus} CPUs (${about.cpuModel}), Node ${about.node}; tracker pinned to CPU ${options.pin ? '0' : 'any'}, load generator (${settings.workers} threads, ${settings.udpWindow} UDP requests / ${settings.httpLanes} HTTP connections in flight) on CPU ${generatorCpus}; load average before ${load(about.loadAverageBefore)}, after ${load(about.loadAverageAfter)} (other processes share the CPUs: see "other CPU")`,
+    `machine: ${about.cpus} CPUs (${about.cpuModel}), Node ${about.node}; tracker pinned to CPU ${options.pin ? '0' : 'any'}, load generator (${settings.workers} threads, ${settings.udpWindow} UDP requests / ${settings.httpLanes} HTTP connections in flight) on CPU ${generatorCpus}; load average before ${load(about.loadAverageBefore)}, after ${load(about.loadAverageAfter)} (other processes share the CPUs: see "other CPU")${options.cpuProfDir === undefined ? '' : `; fanseed under --cpu-prof (${options.cpuProfDir}): slower than normal`}`,
     "units: MB = 10^6 bytes; srv CPU = tracker CPU time in the counted window / its length (100 % = one core); per srv CPU-s = ok announces per second of tracker CPU; generator CPU = the load generator's (all threads); other CPU = every other process; lost = timed out or connection failed; checked = sampled replies decoded by the project's codecs, peers all of the requested swarm",
     '',
     phaseTable(records),

@@ -119,9 +119,11 @@ export const startFanseedTracker = async (
   allowList: string | undefined,
   timeFile: string,
   prefix: readonly string[],
+  nodeArgs: readonly string[] = [],
 ): Promise<TrackerServer> => {
   const port = await freePort();
   const args = [
+    ...nodeArgs,
     fanseed,
     'tracker',
     '--host',

@@ -4,7 +4,18 @@ import { FanseedError } from '../lib/errors.js';
 import { TrackerServer, type TrackerServerOptions } from '../tracker-server/server.js';
 import type { CliIo } from './output.js';
 import { parsePort } from './peer-options.js';
-import { untilSignal } from './transfer.js';
+
+/** Resolves with the first SIGINT or SIGTERM (the tracker's own: it loads no torrent code). */
+const untilSignal = (): Promise<string> =>
+  new Promise((resolve) => {
+    const on = (signal: string): void => {
+      process.off('SIGINT', on);
+      process.off('SIGTERM', on);
+      resolve(signal);
+    };
+    process.on('SIGINT', on);
+    process.on('SIGTERM', on);
+  });
 
 interface TrackerFlags {
   host: string;

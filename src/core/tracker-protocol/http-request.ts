@@ -4,7 +4,7 @@
  * "failure reason". Bounded: the query length, the number of parameters, each value's size and
  * the number of scraped hashes all have limits.
  */
-import { bytesToBinary, decodeUtf8 } from '../../lib/bytes.js';
+import { binaryToBytes, bytesToBinary, decodeUtf8 } from '../../lib/bytes.js';
 import type { ErrorValue } from '../../lib/errors.js';
 import { type InfoHashV1, infoHashV1 } from '../../lib/ids.js';
 import type { Result } from '../../lib/result.js';
@@ -99,16 +99,34 @@ const splitBounded = (query: string, limits: HttpRequestLimits): QueryParam[] =>
   return split.value;
 };
 
-const decodeValue = (name: string, raw: string, limits: HttpRequestLimits): Uint8Array => {
+/** A value that is plain ASCII without "%" decodes to itself: kept as the string (most
+ * values of an announce are numbers and words; decoding them to bytes and back is waste). */
+type Value = Uint8Array | string;
+
+const isPlainAscii = (text: string): boolean => {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x25 || c > 0x7f) return false;
+  }
+  return true;
+};
+
+const decodeValue = (name: string, raw: string, limits: HttpRequestLimits): Value => {
+  if (isPlainAscii(raw)) {
+    if (raw.length > limits.maxValueBytes) bad(`${name} is too long`);
+    return raw;
+  }
   const bytes = percentDecode(raw);
   if (bytes === undefined) return bad(`invalid percent-encoding in ${name}`);
   if (bytes.length > limits.maxValueBytes) bad(`${name} is too long`);
   return bytes;
 };
 
+const asBytes = (v: Value): Uint8Array => (typeof v === 'string' ? binaryToBytes(v) : v);
+
 /** Known parameters by name, decoded; a repeated one is refused. */
 const collect = (params: readonly QueryParam[], limits: HttpRequestLimits) => {
-  const values = new Map<string, Uint8Array>();
+  const values = new Map<string, Value>();
   for (const { name, rawValue } of params) {
     if (!ANNOUNCE_PARAMS.has(name)) continue;
     if (values.has(name)) bad(`duplicate parameter ${name}`);
@@ -116,12 +134,16 @@ const collect = (params: readonly QueryParam[], limits: HttpRequestLimits) => {
   }
   const text = (name: string): string | undefined => {
     const v = values.get(name);
-    if (v === undefined) return undefined;
+    if (v === undefined || typeof v === 'string') return v;
     const t = decodeUtf8(v);
     return t ?? bad(`${name} is not valid UTF-8`);
   };
-  const required = (name: string): Uint8Array => values.get(name) ?? bad(`missing ${name}`);
-  return { values, text, required };
+  const bytes = (name: string): Uint8Array | undefined => {
+    const v = values.get(name);
+    return v === undefined ? undefined : asBytes(v);
+  };
+  const required = (name: string): Uint8Array => bytes(name) ?? bad(`missing ${name}`);
+  return { bytes, text, required };
 };
 
 /** Decimal digits only: no sign, no point, no exponent, at most a safe integer. */
@@ -160,7 +182,7 @@ export const parseAnnounceQuery = (
 ): Result<AnnounceRequest, ErrorValue> =>
   attempt(() => {
     const l = { ...DEFAULT_HTTP_REQUEST_LIMITS, ...limits };
-    const { values, text, required } = collect(splitBounded(query, l), l);
+    const { bytes, text, required } = collect(splitBounded(query, l), l);
     const infoHash = infoHashOf(required('info_hash'));
     const peerId = exactBytes('peer_id', required('peer_id'), PEER_ID_BYTES);
     const number = (name: string): number =>
@@ -184,8 +206,8 @@ export const parseAnnounceQuery = (
       noPeerId: flag('no_peer_id', text('no_peer_id'), false),
       numwant: Math.min(numwant, l.maxNumwant),
     };
-    const key = values.get('key');
-    const trackerId = values.get('trackerid');
+    const key = bytes('key');
+    const trackerId = bytes('trackerid');
     const ipText = l.trustIp ? text('ip') : undefined;
     const ip =
       ipText === undefined ? undefined : (parseIp(ipText) ?? bad('ip is not an IP address'));
@@ -216,7 +238,7 @@ export const parseScrapeQuery = (
     for (const { name, rawValue } of splitBounded(query, l)) {
       if (name !== 'info_hash') continue;
       if (++count > l.maxScrapeHashes) bad(`more than ${l.maxScrapeHashes} info_hash parameters`);
-      const hash = infoHashOf(decodeValue(name, rawValue, l));
+      const hash = infoHashOf(asBytes(decodeValue(name, rawValue, l)));
       const id = bytesToBinary(hash);
       if (seen.has(id)) continue;
       seen.add(id);

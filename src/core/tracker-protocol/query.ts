@@ -71,6 +71,21 @@ export interface QueryParam {
   readonly rawValue: string;
 }
 
+/** A name without "%" and without chars above 0xff is its own decoding (the common case:
+ * "info_hash", "peer_id", ... are checked on every announce). */
+const isPlain = (text: string): boolean => {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x25 || c > 0xff) return false;
+  }
+  return true;
+};
+
+const decodeName = (text: string): string | undefined => {
+  const bytes = percentDecode(text);
+  return bytes === undefined ? undefined : bytesToBinary(bytes);
+};
+
 const badRequest = (message: string): Result<never, ErrorValue> =>
   err({ code: 'TRACKER_BAD_REQUEST', message });
 
@@ -90,9 +105,10 @@ export const splitQuery = (query: string, maxParams: number): Result<QueryParam[
       if (params.length >= maxParams) return badRequest(`more than ${maxParams} parameters`);
       const segment = text.slice(start, end);
       const eq = segment.indexOf('=');
-      const name = percentDecode(eq < 0 ? segment : segment.slice(0, eq));
+      const rawName = eq < 0 ? segment : segment.slice(0, eq);
+      const name = isPlain(rawName) ? rawName : decodeName(rawName);
       if (name === undefined) return badRequest('invalid percent-encoding in a parameter name');
-      params.push({ name: bytesToBinary(name), rawValue: eq < 0 ? '' : segment.slice(eq + 1) });
+      params.push({ name, rawValue: eq < 0 ? '' : segment.slice(eq + 1) });
     }
     start = end + 1;
   }

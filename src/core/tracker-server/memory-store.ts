@@ -60,6 +60,7 @@ export class MemorySwarmStore implements SwarmStore {
       seeders: swarm?.seeders ?? 0,
       leechers: swarm?.leechers ?? 0,
       completed: swarm?.completed ?? 0,
+      totalPeers: this.peers,
       peers,
     };
   }

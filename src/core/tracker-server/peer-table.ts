@@ -28,6 +28,8 @@ const MIN_CAPACITY = 2;
 /** IPv4: address * 65536 + port (a 48-bit integer); IPv6: 18 chars, one per byte. */
 export type PeerKey = number | string;
 
+const keyBytes = new Uint8Array(18);
+
 export const peerKeyOf = (ip: IpAddress, port: number): PeerKey => {
   const b = ip.bytes;
   if (ip.family === 'ipv4') {
@@ -39,9 +41,11 @@ export const peerKeyOf = (ip: IpAddress, port: number): PeerKey => {
       0;
     return a * 65536 + port;
   }
-  let s = '';
-  for (let i = 0; i < 16; i++) s += String.fromCharCode(b[i] as number);
-  return s + String.fromCharCode(port >>> 8, port & 0xff);
+  // One call makes a flat string; concatenation would make a rope that each lookup flattens.
+  keyBytes.set(b.subarray(0, 16));
+  keyBytes[16] = port >>> 8;
+  keyBytes[17] = port & 0xff;
+  return String.fromCharCode.apply(null, keyBytes as unknown as number[]);
 };
 
 /** Where selected peers go: compact IPv4 and IPv6 entries and, if asked, their ids. */
@@ -73,6 +77,11 @@ const gcd = (a: number, b: number): number => {
 };
 
 const scratch = new Uint8Array(PEER_RECORD_BYTES);
+
+/** A byte loop: for a few bytes it beats set(subarray(...)), which allocates a view. */
+const copy = (from: Uint8Array, at: number, to: Uint8Array, toAt: number, n: number): void => {
+  for (let i = 0; i < n; i++) to[toAt + i] = from[at + i] as number;
+};
 
 export class PeerTable {
   private records = new Uint8Array(0);
@@ -128,7 +137,7 @@ export class PeerTable {
     r[at + OFF_SEEN + 1] = nowSec >>> 16;
     r[at + OFF_SEEN + 2] = nowSec >>> 8;
     r[at + OFF_SEEN + 3] = nowSec & 0xff;
-    r.set(peerId.subarray(0, 20), at + OFF_ID);
+    copy(peerId, 0, r, at + OFF_ID, 20);
   }
 
   private keyAt(slot: number): PeerKey {
@@ -285,12 +294,12 @@ export class PeerTable {
       const v6 = ((r[at + OFF_FLAGS] as number) & FLAG_V6) !== 0;
       if (v6 ? families === 'ipv4' : families === 'ipv6') continue;
       if (v6) {
-        out.v6.set(r.subarray(at, at + 18), out.n6 * 18);
-        if (withIds) out.ids6.set(r.subarray(at + OFF_ID, at + OFF_ID + 20), out.n6 * 20);
+        copy(r, at, out.v6, out.n6 * 18, 18);
+        if (withIds) copy(r, at + OFF_ID, out.ids6, out.n6 * 20, 20);
         out.n6++;
       } else {
-        out.v4.set(r.subarray(at, at + 6), out.n4 * 6);
-        if (withIds) out.ids4.set(r.subarray(at + OFF_ID, at + OFF_ID + 20), out.n4 * 20);
+        copy(r, at, out.v4, out.n4 * 6, 6);
+        if (withIds) copy(r, at + OFF_ID, out.ids4, out.n4 * 20, 20);
         out.n4++;
       }
     }

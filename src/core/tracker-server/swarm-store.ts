@@ -20,9 +20,9 @@ export const TORRENT_KEY_BYTES = 20;
 /** The key of a 20-byte info-hash; undefined for any other length. */
 export const torrentKey = (infoHash: Uint8Array): TorrentKey | undefined => {
   if (infoHash.length !== TORRENT_KEY_BYTES) return undefined;
-  let s = '';
-  for (let i = 0; i < TORRENT_KEY_BYTES; i++) s += String.fromCharCode(infoHash[i] as number);
-  return s as TorrentKey;
+  // One call makes a flat string (concatenation would make a rope, flattened again by every
+  // Map lookup): this runs once per announce.
+  return String.fromCharCode.apply(null, infoHash as unknown as number[]) as TorrentKey;
 };
 
 export const torrentKeyBytes = (key: TorrentKey): Uint8Array => {
@@ -90,6 +90,8 @@ export interface SwarmCounts {
 
 export interface SwarmAnnounceResult extends SwarmCounts {
   readonly change: SwarmChange;
+  /** Peers in the whole store after this announce. */
+  readonly totalPeers: number;
   /** This announce's "completed" was counted (a first one from this peer). */
   readonly countedCompletion: boolean;
   /** Selected peers; a view valid until the next call into the store. */

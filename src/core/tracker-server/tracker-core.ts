@@ -199,13 +199,7 @@ export class TrackerCore {
       this.stats.session.refused++;
       return refusal('TRACKER_FULL', 'the tracker holds as many torrents as it can');
     }
-    this.stats.announced(
-      key,
-      now,
-      r.countedCompletion,
-      r.seeders + r.leechers,
-      this.store.totals().peers,
-    );
+    this.stats.announced(key, now, r.countedCompletion, r.seeders + r.leechers, r.totalPeers);
     const reply: AnnounceReply = {
       interval: this.config.intervalSeconds,
       minInterval: this.config.minIntervalSeconds,

@@ -52,7 +52,7 @@ describe('http tracker client', () => {
     assert.ok(seen !== undefined);
     assert.deepEqual(
       [seen.port, seen.event, seen.numwant, seen.compact, seen.key, seen.left],
-      [7002, 'started', 50, true, 'C0FFEE01', 3],
+      [7002, 'started', 50, true, utf8('C0FFEE01'), 3],
     );
   });
 

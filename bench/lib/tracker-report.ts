@@ -200,26 +200,60 @@ export const memoryTable = (servers: readonly ServerRecord[]): string => {
   return table([header, ...rows], { left: new Set([0, 6]) });
 };
 
+/**
+ * What a ratio of rates is worth when one side was not CPU-bound: a rate held down by the load
+ * generator (or other work) makes the ratio flatter the other side.
+ */
+const boundNote = (
+  servers: readonly ServerRecord[],
+  fanseedPhase: PhaseName,
+  opentrackerPhase: PhaseName,
+): string => {
+  const f = phaseOf(servers, 'fanseed', fanseedPhase)?.serverCpuShare;
+  const o = phaseOf(servers, 'opentracker', opentrackerPhase)?.serverCpuShare;
+  if (f === undefined || o === undefined) return '';
+  const fBound = f >= BOUND_SHARE;
+  const oBound = o >= BOUND_SHARE;
+  if (fBound && !oBound) {
+    return `opentracker at ${pct(o)} CPU, not its limit: the rate ratio flatters fanseed`;
+  }
+  if (!fBound && oBound) {
+    return `fanseed at ${pct(f)} CPU, not its limit: the rate ratio understates fanseed`;
+  }
+  if (!fBound && !oBound) {
+    return `neither CPU-bound (fanseed ${pct(f)}, opentracker ${pct(o)}): both rates held down by the generator or other work`;
+  }
+  return '';
+};
+
 export const ratioLines = (servers: readonly ServerRecord[]): string[] => {
   const r = ratios(servers);
   const t = targets(servers, r);
   const fanseedPeak = servers.find((s) => s.name === 'fanseed')?.final?.peakRssBytes;
   const x = (n: number | undefined): string => (n === undefined ? '-' : `${fmt(n, 2)}x`);
   const rows = [
-    ['fanseed / opentracker', 'announces/s', '', 'per tracker CPU-second', ''],
-    ['UDP', x(r.udp), t.udp, x(r.udpPerCpu), t.udpPerCpu],
+    ['fanseed / opentracker', 'announces/s', '', 'per tracker CPU-second', '', 'note'],
+    ['UDP', x(r.udp), t.udp, x(r.udpPerCpu), t.udpPerCpu, boundNote(servers, 'udp', 'udp')],
     [
       'HTTP, new connection per request',
       x(r.httpSameMode),
       t.http,
       x(r.httpSameModePerCpu),
       t.httpPerCpu,
+      boundNote(servers, 'http-close', 'http-close'),
     ],
-    ['HTTP, fanseed keep-alive (each its best)', x(r.httpBestModes), '', '', ''],
+    [
+      'HTTP, fanseed keep-alive (each its best)',
+      x(r.httpBestModes),
+      '',
+      '',
+      '',
+      boundNote(servers, 'http-keep-alive', 'http-close'),
+    ],
   ];
   const notBound = notServerBound(servers);
   return [
-    table(rows, { left: new Set([0, 2, 4]) }),
+    table(rows, { left: new Set([0, 2, 4, 5]) }),
     `targets: >= ${TARGET_RATIO}x on UDP and on HTTP; "per tracker CPU-second" is the rate each tracker would reach on one core of its own, from its CPU time in the window`,
     ...(notBound.length === 0
       ? []

@@ -112,6 +112,32 @@ export const trackerOptions = async (flags: TrackerFlags): Promise<TrackerServer
   };
 };
 
+/** Runs until SIGINT or SIGTERM; the start line names the URLs to put in torrents. */
+const runTracker = async (flags: TrackerFlags, io: CliIo): Promise<void> => {
+  const json = flags.json === true;
+  const log = (line: string): void => {
+    if (json) io.out(`${JSON.stringify({ event: 'log', message: line })}\n`);
+    else io.err(`${line}\n`);
+  };
+  const server = await TrackerServer.start({ ...(await trackerOptions(flags)), log });
+  const urls = server.urls;
+  if (json) {
+    const ports = { httpPort: server.httpPort ?? null, udpPort: server.udpPort ?? null };
+    io.out(`${JSON.stringify({ event: 'listening', ...urls, ...ports })}\n`);
+  } else {
+    const announce = [urls.http, urls.udp].filter((u) => u !== undefined).join(' ');
+    const stats = urls.stats === undefined ? '' : `; statistics: ${urls.stats}`;
+    io.err(`tracker ready; announce URLs for torrents: ${announce}${stats}\n`);
+  }
+  const signal = await untilSignal();
+  await server.close();
+  if (json) io.out(`${JSON.stringify({ event: 'stopped', signal })}\n`);
+  else {
+    const saved = flags.statsFile === undefined ? '' : `; statistics saved to ${flags.statsFile}`;
+    io.err(`tracker stopped (${signal})${saved}\n`);
+  }
+};
+
 export const registerTracker = (program: Command, io: CliIo): void => {
   program
     .command('tracker')
@@ -148,30 +174,5 @@ export const registerTracker = (program: Command, io: CliIo): void => {
       new Option('--udp-rate-limit <n>', 'UDP packets per second per address (default 20)'),
     )
     .option('--json', 'print one JSON event per line')
-    .action(async (flags: TrackerFlags) => {
-      const json = flags.json === true;
-      const log = (line: string): void => {
-        if (json) io.out(`${JSON.stringify({ event: 'log', message: line })}\n`);
-        else io.err(`${line}\n`);
-      };
-      const server = await TrackerServer.start({ ...(await trackerOptions(flags)), log });
-      const urls = server.urls;
-      if (json) {
-        io.out(
-          `${JSON.stringify({ event: 'listening', ...urls, httpPort: server.httpPort ?? null, udpPort: server.udpPort ?? null })}\n`,
-        );
-      } else {
-        const announce = [urls.http, urls.udp].filter((u) => u !== undefined).join(' ');
-        io.err(
-          `tracker ready; announce URLs for torrents: ${announce}${urls.stats === undefined ? '' : `; statistics: ${urls.stats}`}\n`,
-        );
-      }
-      const signal = await untilSignal();
-      await server.close();
-      if (json) io.out(`${JSON.stringify({ event: 'stopped', signal })}\n`);
-      else
-        io.err(
-          `tracker stopped (${signal})${flags.statsFile === undefined ? '' : `; statistics saved to ${flags.statsFile}`}\n`,
-        );
-    });
+    .action((flags: TrackerFlags) => runTracker(flags, io));
 };

@@ -35,26 +35,34 @@ export interface HttpFrontDeps {
 }
 
 const BENCODE = 'text/plain';
+const JSON_TYPE = 'application/json; charset=utf-8';
 
 const sendBencode = (res: ServerResponse, body: Uint8Array): void =>
   sendBytes(res, 200, BENCODE, body);
 
-export const createRequestHandler = (deps: HttpFrontDeps) => {
-  const { core } = deps;
-  const limits: Partial<HttpRequestLimits> = {
-    defaultNumwant: core.config.defaultNumwant,
-    maxNumwant: core.config.maxNumwant,
-    maxScrapeHashes: core.config.maxScrapeHashes,
-  };
-  const statsCache = new Map<string, { at: number; body: string }>();
+/** Routes requests; `handle` is the node:http request listener. */
+class HttpFront {
+  private readonly core: TrackerCore;
+  private readonly limits: Partial<HttpRequestLimits>;
+  private readonly statsCache = new Map<string, { at: number; body: string }>();
 
-  const announce = (
+  constructor(private readonly deps: HttpFrontDeps) {
+    this.core = deps.core;
+    this.limits = {
+      defaultNumwant: this.core.config.defaultNumwant,
+      maxNumwant: this.core.config.maxNumwant,
+      maxScrapeHashes: this.core.config.maxScrapeHashes,
+    };
+  }
+
+  private announce(
     req: IncomingMessage,
     res: ServerResponse,
     query: string,
     passkey: string | undefined,
-  ): void => {
-    const parsed = parseAnnounceQuery(query, limits);
+  ): void {
+    const core = this.core;
+    const parsed = parseAnnounceQuery(query, this.limits);
     const ip = remoteIp(req);
     if (!parsed.ok || ip === undefined) {
       core.stats.session.refused++;
@@ -82,21 +90,17 @@ export const createRequestHandler = (deps: HttpFrontDeps) => {
       res,
       r.ok ? httpAnnounceBody(r.value, a.compact, a.noPeerId) : httpFailureBody(r.error.message),
     );
-  };
+  }
 
-  const scrape = (res: ServerResponse, query: string, passkey: string | undefined): void => {
-    const parsed = parseScrapeQuery(query, limits);
-    if (!parsed.ok) {
+  private scrape(res: ServerResponse, query: string, passkey: string | undefined): void {
+    const core = this.core;
+    const parsed = parseScrapeQuery(query, this.limits);
+    if (!parsed.ok || parsed.value.infoHashes.length === 0) {
       core.stats.session.refused++;
-      sendBencode(res, httpFailureBody(parsed.error.message));
-      return;
-    }
-    if (parsed.value.infoHashes.length === 0) {
-      core.stats.session.refused++;
-      sendBencode(
-        res,
-        httpFailureBody('a scrape names at least one info_hash (see GET /stats for all)'),
-      );
+      const reason = parsed.ok
+        ? 'a scrape names at least one info_hash (see GET /stats for all)'
+        : parsed.error.message;
+      sendBencode(res, httpFailureBody(reason));
       return;
     }
     const r = core.scrape(parsed.value.infoHashes, passkey, 'http');
@@ -106,96 +110,92 @@ export const createRequestHandler = (deps: HttpFrontDeps) => {
         ? httpScrapeBody(r.value, core.config.minIntervalSeconds)
         : httpFailureBody(r.error.message),
     );
-  };
+  }
 
-  const stats = (res: ServerResponse, query: string): void => {
+  /** GET /stats walks every torrent: its body is reused for `statsCacheMs`. */
+  private stats(res: ServerResponse, query: string): void {
     const now = Date.now();
-    const cached = statsCache.get(query);
-    if (cached !== undefined && now - cached.at < deps.statsCacheMs) {
-      sendBytes(res, 200, 'application/json; charset=utf-8', cached.body);
-      return;
+    const cached = this.statsCache.get(query);
+    let body = cached?.body;
+    if (cached === undefined || now - cached.at >= this.deps.statsCacheMs) {
+      const view = statsJson(this.core, this.deps.figures(), new URLSearchParams(query));
+      body = `${JSON.stringify(view)}\n`;
+      if (this.statsCache.size >= 16) this.statsCache.clear();
+      this.statsCache.set(query, { at: now, body });
     }
-    const body = `${JSON.stringify(statsJson(core, deps.figures(), new URLSearchParams(query)))}\n`;
-    if (statsCache.size >= 16) statsCache.clear();
-    statsCache.set(query, { at: now, body });
-    sendBytes(res, 200, 'application/json; charset=utf-8', body);
-  };
+    sendBytes(res, 200, JSON_TYPE, body as string);
+  }
 
-  const torrentStats = (res: ServerResponse, hex: string, query: string): void => {
+  private torrentStats(res: ServerResponse, hex: string, query: string): void {
     const key = torrentKeyFromHex(hex);
     if (key === undefined) {
       sendError(res, 'TRACKER_BAD_REQUEST', 'an info-hash is 40 or 64 hex digits');
       return;
     }
-    const view = torrentJson(core, key, new URLSearchParams(query));
-    if (view === undefined)
+    const view = torrentJson(this.core, key, new URLSearchParams(query));
+    if (view === undefined) {
       sendError(res, 'TRACKER_NOT_FOUND', 'the tracker has no statistics for that info-hash');
-    else sendJson(res, 200, view);
-  };
+    } else sendJson(res, 200, view);
+  }
 
-  /** Tracker and statistics routes: GET (and HEAD) only. */
-  const getRoute = (
+  /** The part after a route's "/" is a passkey, or the request is refused. */
+  private withPasskey(res: ServerResponse, passkey: string, then: (passkey: string) => void): void {
+    if (isPasskey(passkey)) then(passkey);
+    else sendBencode(res, httpFailureBody('unknown passkey'));
+  }
+
+  /** Tracker and statistics routes (GET and HEAD); false when none matches. */
+  private getRoute(
     req: IncomingMessage,
     res: ServerResponse,
     path: string,
     query: string,
-  ): boolean => {
-    if (path === '/announce') announce(req, res, query, undefined);
+  ): boolean {
+    if (path === '/announce') this.announce(req, res, query, undefined);
     else if (path.startsWith('/announce/')) {
-      const passkey = path.slice('/announce/'.length);
-      if (isPasskey(passkey)) announce(req, res, query, passkey);
-      else sendBencode(res, httpFailureBody('unknown passkey'));
-    } else if (path === '/scrape') scrape(res, query, undefined);
+      this.withPasskey(res, path.slice(10), (k) => this.announce(req, res, query, k));
+    } else if (path === '/scrape') this.scrape(res, query, undefined);
     else if (path.startsWith('/scrape/')) {
-      const passkey = path.slice('/scrape/'.length);
-      if (isPasskey(passkey)) scrape(res, query, passkey);
-      else sendBencode(res, httpFailureBody('unknown passkey'));
-    } else if (path === '/stats') stats(res, query);
-    else if (path.startsWith('/stats/')) torrentStats(res, path.slice('/stats/'.length), query);
+      this.withPasskey(res, path.slice(8), (k) => this.scrape(res, query, k));
+    } else if (path === '/stats') this.stats(res, query);
+    else if (path.startsWith('/stats/')) this.torrentStats(res, path.slice(7), query);
     else if (path === '/metrics') {
-      sendBytes(
-        res,
-        200,
-        'text/plain; version=0.0.4; charset=utf-8',
-        metricsText(core, deps.figures(), deps.metricsMaxTorrents),
-      );
-    } else if (path === '/events') deps.events.subscribe(req, res);
+      const text = metricsText(this.core, this.deps.figures(), this.deps.metricsMaxTorrents);
+      sendBytes(res, 200, 'text/plain; version=0.0.4; charset=utf-8', text);
+    } else if (path === '/events') this.deps.events.subscribe(req, res);
     else return false;
     return true;
-  };
+  }
 
-  const route = (req: IncomingMessage, res: ServerResponse): void => {
+  private route(req: IncomingMessage, res: ServerResponse): void {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
     const query = q < 0 ? '' : url.slice(q + 1);
     if (hasBody(req)) res.shouldKeepAlive = false;
     if (path.startsWith('/admin/')) {
-      deps.admin.handle(req, res, path.slice('/admin/'.length));
-      return;
+      this.deps.admin.handle(req, res, path.slice('/admin/'.length));
+    } else if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('Allow', 'GET, HEAD');
+      sendJson(res, 405, { error: { code: 'TRACKER_BAD_REQUEST', message: 'method not allowed' } });
+    } else if (!this.getRoute(req, res, path, query)) {
+      const message = 'no such route (try /announce, /scrape, /stats, /metrics, /events)';
+      sendError(res, 'TRACKER_NOT_FOUND', message);
     }
-    if (req.method === 'GET' || req.method === 'HEAD') {
-      if (getRoute(req, res, path, query)) return;
-      sendError(
-        res,
-        'TRACKER_NOT_FOUND',
-        'no such route (try /announce, /scrape, /stats, /metrics, /events)',
-      );
-      return;
-    }
-    res.setHeader('Allow', 'GET, HEAD');
-    sendJson(res, 405, { error: { code: 'TRACKER_BAD_REQUEST', message: 'method not allowed' } });
-  };
+  }
 
-  return (req: IncomingMessage, res: ServerResponse): void => {
+  readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
     try {
-      route(req, res);
+      this.route(req, res);
     } catch (e) {
       // A bug, not the client's doing; the message never includes the request itself.
-      deps.log(`tracker: internal error answering a request: ${(e as Error).message}`);
-      if (!res.headersSent)
+      this.deps.log(`tracker: internal error answering a request: ${(e as Error).message}`);
+      if (!res.headersSent) {
         sendJson(res, 500, { error: { code: 'INTERNAL', message: 'internal error' } });
-      else res.destroy();
+      } else res.destroy();
     }
   };
-};
+}
+
+/** The node:http request listener of the tracker. */
+export const createRequestHandler = (deps: HttpFrontDeps) => new HttpFront(deps).handle;

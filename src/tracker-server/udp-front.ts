@@ -8,11 +8,14 @@
  * - a malformed packet gets an error packet (when it has a transaction id) and nothing else.
  */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { lookup as dnsLookup } from 'node:dns';
+import { isIP } from 'node:net';
 import {
   type IpAddress,
   type IpFamily,
   parseIp,
   UDP_CONNECT_REQUEST_BYTES,
+  type UdpAnnounceRequest,
   unmapIpv4,
 } from '../core/tracker-protocol/index.js';
 import {
@@ -113,7 +116,11 @@ export class UdpFront {
         ? udpScrapePacket(request.transactionId, r.value)
         : udpErrorPacket(request.transactionId, r.error, errorRoom);
     }
-    const r = core.announce({
+    return this.announce(request, ip, errorRoom);
+  }
+
+  private announce(request: UdpAnnounceRequest, ip: IpAddress, errorRoom: number): Uint8Array {
+    const r = this.deps.core.announce({
       infoHash: request.infoHash,
       peerId: request.peerId,
       ip,
@@ -133,6 +140,22 @@ export class UdpFront {
   }
 }
 
+/**
+ * dgram resolves the address of every send, and dns.lookup answers even an IP literal on the
+ * next tick; replies always go to the literal address a packet came from, so they are passed
+ * through at once. Names (a --host that is not an address) still go to dns.lookup.
+ */
+const literalLookup = (
+  address: string,
+  // dgram passes the family as a number (4 or 6), whatever @types/node says.
+  family: unknown,
+  callback: (error: NodeJS.ErrnoException | null, address: string, family: number) => void,
+): void => {
+  const kind = isIP(address);
+  if (kind !== 0) callback(null, address, kind);
+  else dnsLookup(address, family as number, callback);
+};
+
 /** Binds a UDP socket on host:port and answers with `front`. */
 export const bindUdp = async (
   front: UdpFront,
@@ -140,7 +163,11 @@ export const bindUdp = async (
   port: number,
   log: (line: string) => void,
 ): Promise<Socket> => {
-  const socket = createSocket({ type: host.includes(':') ? 'udp6' : 'udp4', reuseAddr: false });
+  const socket = createSocket({
+    type: host.includes(':') ? 'udp6' : 'udp4',
+    reuseAddr: false,
+    lookup: literalLookup,
+  });
   socket.on('message', (message: Buffer, from: RemoteInfo) => {
     let reply: Uint8Array | undefined;
     try {

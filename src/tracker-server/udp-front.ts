@@ -45,6 +45,10 @@ export interface UdpFrontDeps {
   readonly limiter: AddressRateLimiter;
 }
 
+/** Replies come from Buffer's shared pool (cheaper than a fresh ArrayBuffer per packet);
+ * dgram keeps a reference to each until it is sent. */
+const pooled = (size: number): Uint8Array => Buffer.allocUnsafe(size);
+
 /** The passkey in BEP 41 URLData "/announce/<passkey>[?...]". */
 const passkeyOf = (urlData: string | undefined): string | undefined => {
   if (urlData === undefined) return undefined;
@@ -135,7 +139,7 @@ export class UdpFront {
       transport: 'udp',
     });
     return r.ok
-      ? udpAnnouncePacket(request.transactionId, r.value, ip.family)
+      ? udpAnnouncePacket(request.transactionId, r.value, ip.family, pooled)
       : udpErrorPacket(request.transactionId, r.error, errorRoom);
   }
 }
@@ -168,6 +172,20 @@ export const bindUdp = async (
     reuseAddr: false,
     lookup: literalLookup,
   });
+  // Replies to the packets of one poll (libuv reads up to 32) go out together after it: the
+  // first send wakes the client, the rest find it awake, which costs the kernel much less than
+  // waking it once per reply.
+  const outbox: (Uint8Array | number | string)[] = [];
+  const flush = (): void => {
+    for (let i = 0; i < outbox.length; i += 3) {
+      try {
+        socket.send(outbox[i] as Uint8Array, outbox[i + 1] as number, outbox[i + 2] as string);
+      } catch {
+        // The socket is closing; nothing to tell anyone.
+      }
+    }
+    outbox.length = 0;
+  };
   socket.on('message', (message: Buffer, from: RemoteInfo) => {
     let reply: Uint8Array | undefined;
     try {
@@ -181,11 +199,8 @@ export const bindUdp = async (
       return;
     }
     if (reply === undefined) return;
-    try {
-      socket.send(reply, from.port, from.address);
-    } catch {
-      // The socket is closing; nothing to tell anyone.
-    }
+    outbox.push(reply, from.port, from.address);
+    if (outbox.length === 3) setImmediate(flush);
   });
   // Only the error code: a message can hold the peer's address, which is never logged.
   socket.on('error', (e: NodeJS.ErrnoException) =>

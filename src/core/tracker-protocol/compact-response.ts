@@ -67,9 +67,17 @@ export const encodeCompactAnnounceBody = (
   return out;
 };
 
+const writeU32 = (out: Uint8Array, at: number, v: number): void => {
+  out[at] = v >>> 24;
+  out[at + 1] = v >>> 16;
+  out[at + 2] = v >>> 8;
+  out[at + 3] = v;
+};
+
 /**
  * A BEP 15 announce response with `peers` already compact (6 bytes each over IPv4, 18 over
- * IPv6): 20 bytes plus the peers, nothing more.
+ * IPv6): 20 bytes plus the peers, nothing more. `alloc` gives the packet's bytes (a runtime
+ * can hand out pooled memory; every byte is written).
  */
 export const encodeUdpAnnounceBody = (
   transactionId: number,
@@ -77,14 +85,14 @@ export const encodeUdpAnnounceBody = (
   leechers: number,
   seeders: number,
   peers: Uint8Array,
+  alloc: (size: number) => Uint8Array = (size) => new Uint8Array(size),
 ): Uint8Array => {
-  const out = new Uint8Array(UDP_ANNOUNCE_RESPONSE_HEADER_BYTES + peers.length);
-  const view = new DataView(out.buffer);
-  view.setUint32(0, UDP_ACTIONS.announce);
-  view.setUint32(4, transactionId >>> 0);
-  view.setUint32(8, interval >>> 0);
-  view.setUint32(12, leechers >>> 0);
-  view.setUint32(16, seeders >>> 0);
+  const out = alloc(UDP_ANNOUNCE_RESPONSE_HEADER_BYTES + peers.length);
+  writeU32(out, 0, UDP_ACTIONS.announce);
+  writeU32(out, 4, transactionId >>> 0);
+  writeU32(out, 8, interval >>> 0);
+  writeU32(out, 12, leechers >>> 0);
+  writeU32(out, 16, seeders >>> 0);
   out.set(peers, UDP_ANNOUNCE_RESPONSE_HEADER_BYTES);
   return out;
 };

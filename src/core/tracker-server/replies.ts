@@ -98,14 +98,23 @@ export const httpScrapeBody = (
   return r.ok ? r.value : httpFailureBody('internal error');
 };
 
+/** `alloc` gives the packet's bytes (see encodeUdpAnnounceBody). */
 export const udpAnnouncePacket = (
   transactionId: number,
   reply: AnnounceReply,
   family: IpFamily,
+  alloc?: (size: number) => Uint8Array,
 ): Uint8Array => {
   const p = reply.peers;
   const peers = family === 'ipv4' ? p.v4.subarray(0, p.n4 * 6) : p.v6.subarray(0, p.n6 * 18);
-  return encodeUdpAnnounceBody(transactionId, reply.interval, reply.leechers, reply.seeders, peers);
+  return encodeUdpAnnounceBody(
+    transactionId,
+    reply.interval,
+    reply.leechers,
+    reply.seeders,
+    peers,
+    alloc,
+  );
 };
 
 export const udpScrapePacket = (

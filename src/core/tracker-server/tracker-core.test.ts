@@ -80,6 +80,10 @@ describe('the announce path', () => {
     assert.deepEqual(selectedPeers(reply(announceAs(core, 3))), [1]);
     // "stopped" from a peer the tracker never had changes nothing.
     assert.equal(reply(announceAs(core, 9, { event: 'stopped' })).leechers, 2);
+    // Nor does one for a torrent it never had: no torrent, no statistics.
+    for (let h = 100; h < 200; h++) reply(announceAs(core, 9, { hash: h, event: 'stopped' }));
+    assert.equal(core.totals().torrents, 1);
+    assert.equal(core.stats.torrentCount, 1);
   });
 
   it('caps numwant, applies the default, and honours 0', () => {

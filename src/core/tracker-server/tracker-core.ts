@@ -199,7 +199,11 @@ export class TrackerCore {
       this.stats.session.refused++;
       return refusal('TRACKER_FULL', 'the tracker holds as many torrents as it can');
     }
-    this.stats.announced(key, now, r.countedCompletion, r.seeders + r.leechers, r.totalPeers);
+    // A "stopped" for a torrent the store does not hold leaves no trace: otherwise anyone could
+    // grow the statistics without bound by stopping random info-hashes.
+    if (r.change !== 'unknown' || this.store.counts(key) !== undefined) {
+      this.stats.announced(key, now, r.countedCompletion, r.seeders + r.leechers, r.totalPeers);
+    }
     const reply: AnnounceReply = {
       interval: this.config.intervalSeconds,
       minInterval: this.config.minIntervalSeconds,

@@ -6,8 +6,8 @@
  */
 import { open, readFile, rename, rm, stat } from 'node:fs/promises';
 import {
-  encodeSnapshot,
   loadSnapshot,
+  SnapshotEncoder,
   type SnapshotReport,
 } from '../core/tracker-server/snapshot.js';
 import type { TrackerCore } from '../core/tracker-server/tracker-core.js';
@@ -37,8 +37,13 @@ export const writeFileAtomic = async (path: string, bytes: Uint8Array): Promise<
   }
 };
 
+/** Torrents encoded per turn of the event loop (a few milliseconds' work). */
+const TORRENTS_PER_STEP = 2000;
+
 export const saveSnapshotFile = async (path: string, core: TrackerCore): Promise<number> => {
-  const bytes = encodeSnapshot(core, core.now());
+  const encoder = new SnapshotEncoder(core, core.now());
+  while (!encoder.step(TORRENTS_PER_STEP)) await new Promise((resolve) => setImmediate(resolve));
+  const bytes = encoder.finish();
   await writeFileAtomic(path, bytes);
   return bytes.length;
 };

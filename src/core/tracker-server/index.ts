@@ -21,7 +21,13 @@ export {
   udpErrorPacket,
   udpScrapePacket,
 } from './replies.js';
-export { encodeSnapshot, loadSnapshot, SNAPSHOT_VERSION, type SnapshotReport } from './snapshot.js';
+export {
+  encodeSnapshot,
+  loadSnapshot,
+  SNAPSHOT_VERSION,
+  SnapshotEncoder,
+  type SnapshotReport,
+} from './snapshot.js';
 export { type LifetimeCounters, type SessionCounters, StatsBook } from './stats-book.js';
 export {
   type PeerAnnounce,

@@ -68,9 +68,7 @@ const writeStream = (w: ByteWriter, points: number, stream: VarintWriter): void 
   w.raw(stream.bytes.subarray(0, stream.length));
 };
 
-/** Encodes what `core` knows into snapshot bytes. */
-export const encodeSnapshot = (core: TrackerCore, nowMs: number): Uint8Array => {
-  const w = new ByteWriter();
+const writeHeader = (w: ByteWriter, core: TrackerCore, nowMs: number): void => {
   for (const b of MAGIC) w.u8(b);
   w.u8(SNAPSHOT_VERSION);
   w.u8(0);
@@ -89,30 +87,61 @@ export const encodeSnapshot = (core: TrackerCore, nowMs: number): Uint8Array => 
   const g = new VarintWriter();
   const gSeries = new MinuteSeries();
   global.minutes.forEach((m, i) => {
-    gSeries.record(
-      m,
-      global.announces[i] as number,
-      global.completions[i] as number,
-      global.peers[i] as number,
-    );
+    const a = global.announces[i] as number;
+    gSeries.record(m, a, global.completions[i] as number, global.peers[i] as number);
   });
   writeStream(w, gSeries.exportPoints(g), g);
-  const keys = new Set<TorrentKey>();
-  core.store.forEachTorrent((key, c) => {
-    if (c.completed > 0) keys.add(key);
-  });
-  core.stats.forEachSeries((key) => keys.add(key));
-  w.u32(keys.size);
-  for (const key of keys) {
-    w.raw(torrentKeyBytes(key));
-    w.f64(core.store.counts(key)?.completed ?? 0);
-    const s = new VarintWriter();
-    const points = core.stats.seriesOf(key)?.exportPoints(s) ?? 0;
-    writeStream(w, points, s);
-  }
-  w.u32(crc32(w.done()));
-  return w.done();
 };
+
+/**
+ * Encodes a snapshot a slice at a time, so that a runtime can save 100,000 torrents without
+ * stalling its event loop: call step() until it returns true, then finish(). Torrents that
+ * change or go between steps are written as they are when their turn comes.
+ */
+export class SnapshotEncoder {
+  private readonly w = new ByteWriter();
+  private readonly keys: TorrentKey[];
+  private next = 0;
+
+  constructor(
+    private readonly core: TrackerCore,
+    nowMs: number,
+  ) {
+    writeHeader(this.w, core, nowMs);
+    const keys = new Set<TorrentKey>();
+    core.store.forEachTorrent((key, c) => {
+      if (c.completed > 0) keys.add(key);
+    });
+    core.stats.forEachSeries((key) => keys.add(key));
+    this.keys = [...keys];
+    this.w.u32(this.keys.length);
+  }
+
+  /** Encodes up to `count` more torrents; true when every one is written. */
+  step(count: number): boolean {
+    const end = Math.min(this.keys.length, this.next + count);
+    for (; this.next < end; this.next++) {
+      const key = this.keys[this.next] as TorrentKey;
+      this.w.raw(torrentKeyBytes(key));
+      this.w.f64(this.core.store.counts(key)?.completed ?? 0);
+      const s = new VarintWriter();
+      const points = this.core.stats.seriesOf(key)?.exportPoints(s) ?? 0;
+      writeStream(this.w, points, s);
+    }
+    return this.next >= this.keys.length;
+  }
+
+  /** The snapshot's bytes, checksum included (after step() said it was done). */
+  finish(): Uint8Array {
+    this.step(Number.POSITIVE_INFINITY);
+    this.w.u32(crc32(this.w.done()));
+    return this.w.done();
+  }
+}
+
+/** Encodes what `core` knows into snapshot bytes, in one go. */
+export const encodeSnapshot = (core: TrackerCore, nowMs: number): Uint8Array =>
+  new SnapshotEncoder(core, nowMs).finish();
 
 export interface SnapshotReport {
   readonly savedAtMs: number;

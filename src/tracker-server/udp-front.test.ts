@@ -1,17 +1,23 @@
 /** The UDP front over real sockets on 127.0.0.1: BEP 15 exchanges, hostile packets, limits. */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import fc from 'fast-check';
 import {
   decodeUdpResponse,
   encodeUdpRequest,
   type UdpAnnounceRequest,
   type UdpResponse,
 } from '../core/tracker-protocol/index.js';
-import { hashOf, peerIdOf } from '../core/tracker-server/testing.js';
+import { ConnectionIds } from '../core/tracker-server/connection-id.js';
+import { AddressRateLimiter } from '../core/tracker-server/rate-limiter.js';
+import { hashOf, peerIdOf, TestClock } from '../core/tracker-server/testing.js';
+import { TrackerCore } from '../core/tracker-server/tracker-core.js';
 import type { InfoHashV1 } from '../lib/ids.js';
+import { seededRng } from '../lib/ports.js';
 import { pseudoRandomBytes } from '../lib/testing.js';
 import { TrackerServer } from './server.js';
 import { UdpProbe } from './testing.js';
+import { UdpFront } from './udp-front.js';
 
 const decoded = (reply: Buffer | undefined): UdpResponse => {
   assert.ok(reply !== undefined, 'no reply');
@@ -158,5 +164,61 @@ describe('UDP rate limit', () => {
       await probe.close();
       await server.close();
     }
+  });
+});
+
+describe('UDP front, in-process (property)', () => {
+  it('never throws, and never answers with more than the request asked for', () => {
+    const clock = new TestClock();
+    const core = new TrackerCore({ clock, rng: seededRng(1) });
+    const ids = new ConnectionIds(new Uint8Array(16).fill(3));
+    const limiter = new AddressRateLimiter({ perSecond: 1e9, burst: 1e9, maxAddresses: 10 });
+    const front = new UdpFront({ core, connectionIds: ids, limiter });
+    const id = ids.issue({ family: 'ipv4', bytes: Uint8Array.of(127, 0, 0, 1) }, 5000, clock.now());
+    for (let n = 1; n <= 300; n++) front.handle(announcePacket(id, n), '127.0.0.1', 5000);
+    const valid = announcePacket(id, 999);
+    const packet = fc.oneof(
+      fc.uint8Array({ maxLength: 200 }),
+      fc
+        .record({
+          at: fc.nat(valid.length - 1),
+          byte: fc.integer({ min: 0, max: 255 }),
+          cut: fc.nat(valid.length + 40),
+        })
+        .map(({ at, byte, cut }) => {
+          const p = new Uint8Array(cut);
+          p.set(valid.subarray(0, cut));
+          if (at < cut) p[at] = byte;
+          return p;
+        }),
+    );
+    fc.assert(
+      fc.property(
+        packet,
+        fc.constantFrom('127.0.0.1', '::ffff:127.0.0.1', '::1', 'junk'),
+        (p, address) => {
+          const reply = front.handle(p, address, 5000);
+          if (reply === undefined) return;
+          const r = decodeUdpResponse(reply, address === '::1' ? 'ipv6' : 'ipv4');
+          assert.ok(r.ok, r.ok ? '' : r.error.message);
+          if (r.value.action === 'announce') {
+            const asked = new DataView(p.buffer, p.byteOffset).getInt32(92);
+            const cap = asked < 0 ? 50 : Math.min(asked, 200);
+            assert.ok(
+              r.value.peers.length <= cap,
+              `${r.value.peers.length} peers for numwant ${asked}`,
+            );
+          } else if (r.value.action === 'scrape') {
+            assert.equal(reply.length, 8 + 12 * ((p.length - 16) / 20));
+          } else {
+            assert.ok(
+              reply.length <= Math.max(p.length, 16),
+              `${reply.length} bytes for ${p.length}`,
+            );
+          }
+        },
+      ),
+      { numRuns: 3000 },
+    );
   });
 });

@@ -15,7 +15,9 @@ import {
   type IpFamily,
   parseIp,
   UDP_CONNECT_REQUEST_BYTES,
+  UDP_MAX_SCRAPE_HASHES,
   type UdpAnnounceRequest,
+  type UdpLimits,
   unmapIpv4,
 } from '../core/tracker-protocol/index.js';
 import {
@@ -62,7 +64,13 @@ export class UdpFront {
   /** Packets dropped unanswered by the rate limit or because they were too short or long. */
   dropped = 0;
 
-  constructor(private readonly deps: UdpFrontDeps) {}
+  /** Decoder limits; undefined (the defaults) unless the scrape limit differs from BEP 15's. */
+  private readonly limits: Partial<UdpLimits> | undefined;
+
+  constructor(private readonly deps: UdpFrontDeps) {
+    const maxScrapeHashes = deps.core.config.maxScrapeHashes;
+    this.limits = maxScrapeHashes === UDP_MAX_SCRAPE_HASHES ? undefined : { maxScrapeHashes };
+  }
 
   private ipOf(address: string): IpAddress | undefined {
     let ip = this.addresses.get(address);
@@ -91,7 +99,7 @@ export class UdpFront {
     }
     // An error reply never outgrows the request it answers.
     const errorRoom = Math.min(64, Math.max(8, packet.length - 8));
-    const decoded = decodeUdpRequest(packet, { maxScrapeHashes: core.config.maxScrapeHashes });
+    const decoded = decodeUdpRequest(packet, this.limits);
     if (!decoded.ok) {
       core.stats.session.refused++;
       const transactionId = udpRequestTransactionId(packet) ?? 0;

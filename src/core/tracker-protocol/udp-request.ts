@@ -39,9 +39,11 @@ const EVENT_BY_NUMBER: readonly UdpAnnounceEvent[] = ['none', 'completed', 'star
 
 /** A 64-bit counter as BEP 15 sends it (signed); negative or unsafe values are refused. */
 const counter = (view: DataView, at: number, name: string): number => {
-  const v = view.getBigInt64(at);
-  if (v < 0n || v > BigInt(Number.MAX_SAFE_INTEGER)) bad(`${name} ${v} is out of range`);
-  return Number(v);
+  // Two 32-bit halves, no BigInt on the tracker's hot path: a high half of at most 2^21 - 1
+  // keeps the value within Number.MAX_SAFE_INTEGER (2^53 - 1).
+  const high = view.getInt32(at);
+  if (high < 0 || high > 0x1fffff) bad(`${name} ${view.getBigInt64(at)} is out of range`);
+  return high * 0x1_0000_0000 + view.getUint32(at + 4);
 };
 
 /**
@@ -140,7 +142,7 @@ export const decodeUdpRequest = (
   limits?: Partial<UdpLimits>,
 ): Result<UdpRequest, ErrorValue> =>
   attempt(() => {
-    const l = { ...DEFAULT_UDP_LIMITS, ...limits };
+    const l = limits === undefined ? DEFAULT_UDP_LIMITS : { ...DEFAULT_UDP_LIMITS, ...limits };
     if (packet.length < UDP_CONNECT_REQUEST_BYTES) {
       bad(`packet of ${packet.length} bytes is shorter than any request`);
     }

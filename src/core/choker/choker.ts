@@ -51,6 +51,11 @@ export class Choker {
     private readonly config: ChokerConfig = DEFAULT_CHOKER_CONFIG,
   ) {}
 
+  /** How many peers may be unchoked at once. */
+  get slots(): number {
+    return this.config.slots;
+  }
+
   /** Runs a round; returns the peers to unchoke (every other peer is choked). */
   decide(peers: readonly ChokerPeer[], seeding: boolean, now: number): Set<PeerKey> {
     this.round++;

@@ -66,6 +66,22 @@ describe('PiecePicker', () => {
     assert.equal(picker.remaining, 2);
   });
 
+  it('never picks a skipped piece for that peer, not even in end game', () => {
+    const picker = new PiecePicker(geometry(2, 1), seededRng(9));
+    const skip = new Set([1]);
+    assert.deepEqual(
+      picker.pick(1, 'all', 4, skip).map((r) => r.index),
+      [0],
+    );
+    assert.deepEqual(picker.pick(1, 'all', 4, skip), [], 'piece 0 is out, piece 1 skipped');
+    assert.deepEqual(
+      picker.pick(2, 'all', 4, new Set([0])).map((r) => r.index),
+      [1],
+    );
+    assert.deepEqual(picker.pick(3, 'all', 4, new Set([0, 1])), [], 'end game skips them too');
+    assert.equal(picker.pick(3, 'all', 4).length, 2, 'without skips, end game asks for both');
+  });
+
   it('accepts only blocks requested from that peer', () => {
     const picker = new PiecePicker(geometry(2, 1), seededRng(5));
     const [ref] = picker.pick(1, 'all', 1) as [BlockRef];

@@ -147,28 +147,31 @@ export class PiecePicker {
 
   // ---- picking ------------------------------------------------------------------------
 
-  /** Up to `max` blocks to request from `peer`, marked as requested from it. */
-  pick(peer: PeerKey, pieces: PeerPieces, max: number): BlockRef[] {
+  /**
+   * Up to `max` blocks to request from `peer`, marked as requested from it. Pieces in `skip`
+   * are not asked of this peer (it refused them).
+   */
+  pick(peer: PeerKey, pieces: PeerPieces, max: number, skip?: ReadonlySet<number>): BlockRef[] {
+    const has =
+      skip === undefined || skip.size === 0
+        ? (piece: number) => peerHas(pieces, piece)
+        : (piece: number) => peerHas(pieces, piece) && !skip.has(piece);
     const out: BlockRef[] = [];
     const own = this.affinity.get(peer);
     const ownPiece = own === undefined ? undefined : this.started.get(own);
-    if (ownPiece !== undefined && peerHas(pieces, ownPiece.piece))
-      this.takeFree(peer, ownPiece, max, out);
+    if (ownPiece !== undefined && has(ownPiece.piece)) this.takeFree(peer, ownPiece, max, out);
     if (out.length < max) {
       for (const p of this.startedByPreference()) {
         if (out.length >= max) break;
-        if (p.free > 0 && peerHas(pieces, p.piece)) this.takeFree(peer, p, max, out);
+        if (p.free > 0 && has(p.piece)) this.takeFree(peer, p, max, out);
       }
     }
     while (out.length < max) {
-      const piece = this.index.find(
-        (i) => peerHas(pieces, i),
-        () => this.rng.next(),
-      );
+      const piece = this.index.find(has, () => this.rng.next());
       if (piece === undefined) break;
       this.takeFree(peer, this.start(piece), max, out);
     }
-    if (out.length === 0 && this.index.size === 0) this.endGame(peer, pieces, max, out);
+    if (out.length === 0 && this.index.size === 0) this.endGame(peer, has, max, out);
     return out;
   }
 
@@ -204,10 +207,15 @@ export class PiecePicker {
     this.affinity.set(peer, p.piece);
   }
 
-  private endGame(peer: PeerKey, pieces: PeerPieces, max: number, out: BlockRef[]): void {
+  private endGame(
+    peer: PeerKey,
+    has: (piece: number) => boolean,
+    max: number,
+    out: BlockRef[],
+  ): void {
     const candidates: Array<{ p: InProgress; block: number; count: number }> = [];
     for (const p of this.started.values()) {
-      if (!peerHas(pieces, p.piece) || (this.priority[p.piece] ?? 0) === 0) continue;
+      if (!has(p.piece) || (this.priority[p.piece] ?? 0) === 0) continue;
       for (const [block, who] of p.requesters) {
         if (p.state[block] === REQUESTED && !who.has(peer))
           candidates.push({ p, block, count: who.size });

@@ -64,10 +64,13 @@ export class RarityIndex {
     random: () => number,
     maxKey = KEYS,
   ): number | undefined {
-    for (let key = 0; key < Math.min(maxKey, KEYS); key++) {
+    // Stop once every indexed piece has been looked at: most keys are empty buckets.
+    let unseen = this.count;
+    for (let key = 0; key < Math.min(maxKey, KEYS) && unseen > 0; key++) {
       const bucket = this.buckets[key] as number[];
       const n = bucket.length;
       if (n === 0) continue;
+      unseen -= n;
       const start = Math.floor(random() * n);
       for (let i = 0; i < n; i++) {
         const piece = bucket[(start + i) % n] as number;

@@ -22,6 +22,14 @@ export class PeerState {
   maxRequests = 250;
   /** Blocks they asked of us, not yet sent. */
   readonly toServe = new Map<string, BlockRef>();
+  /** Blocks we cancelled (end game, time-out) that may yet cross the cancel on the wire: a late
+   * copy or a reject of one of them is not held against the peer. Oldest dropped past a cap. */
+  readonly cancelled = new Set<string>();
+  /** Blocks we refused them once as second copies (see FirstCopies); sent if asked again. */
+  readonly refusedCopies = new Set<string>();
+  /** Pieces they refused us while unchoking us: asked of them again only when nothing else
+   * is left to ask them for. */
+  readonly refusedPieces = new Set<number>();
   /** Bytes per second, smoothed, and bytes since the last tick. */
   downRate = 0;
   upRate = 0;

@@ -11,6 +11,7 @@ import { BLOCK_SIZE } from '../merkle/merkle.js';
 import type { PiecePicker } from '../picker/piece-picker.js';
 import type { PeerMessage } from '../wire/messages.js';
 import type { ValidPeerMessage } from '../wire/validate.js';
+import { FirstCopies } from './first-copies.js';
 import { blockKey, type PeerKey, PeerState } from './peer-state.js';
 
 export interface SwarmConfig {
@@ -57,9 +58,12 @@ export type SwarmCommand =
   | { readonly kind: 'piece-verified'; readonly piece: number }
   | { readonly kind: 'done' };
 
+const refOf = (m: BlockRef): BlockRef => ({ index: m.index, begin: m.begin, length: m.length });
+
 export class Swarm {
   private readonly peers = new Map<PeerKey, PeerState>();
   private readonly contributors = new Map<number, Set<PeerKey>>();
+  private readonly firstCopies: FirstCopies;
   private out: SwarmCommand[] = [];
   private lastRound = Number.NEGATIVE_INFINITY;
   private lastTick: number | undefined;
@@ -72,6 +76,7 @@ export class Swarm {
     private readonly config: SwarmConfig = DEFAULT_SWARM_CONFIG,
   ) {
     this.finished = picker.remaining === 0;
+    this.firstCopies = new FirstCopies(geometry.pieceCount);
   }
 
   get have(): Bitfield {
@@ -111,6 +116,7 @@ export class Swarm {
     this.peers.delete(peer);
     this.picker.removePeer(state.pieces);
     this.picker.peerGone(peer);
+    this.firstCopies.peerGone(peer, state.pieces);
     for (const p of this.peers.values()) this.fill(p);
   }
 
@@ -143,6 +149,7 @@ export class Swarm {
         return;
       case 'unchoke':
         p.peerChoking = false;
+        p.refusedPieces.clear();
         this.fill(p);
         return;
       case 'interested':
@@ -167,14 +174,16 @@ export class Swarm {
       case 'have':
         this.onHave(p, msg.index);
         return;
+      // A plain BlockRef, not the message: refs are stored and spread into the messages we
+      // send back (a reject spread from a request would go out as a request).
       case 'request':
-        this.onRequest(p, msg);
+        this.onRequest(p, refOf(msg));
         return;
       case 'cancel':
-        this.onCancel(p, msg);
+        this.onCancel(p, refOf(msg));
         return;
       case 'reject':
-        this.onReject(p, msg);
+        this.onReject(p, refOf(msg));
         return;
       case 'piece':
         this.onPiece(
@@ -228,27 +237,55 @@ export class Swarm {
     }
     const key = blockKey(ref);
     if (p.toServe.has(key)) return;
+    if (this.secondCopy(p, ref.index, key)) {
+      refuse();
+      return;
+    }
     p.toServe.set(key, ref);
+    this.firstCopies.promise(p.key, ref.index, key);
     this.out.push({ kind: 'serve', peer: p.key, ref });
   }
 
+  /**
+   * Seeding: a block of a piece already promised to another peer is refused once (BEP 6
+   * reject) while that second copy can wait (see FirstCopies).
+   */
+  private secondCopy(p: PeerState, piece: number, key: string): boolean {
+    if (!p.fast || !this.complete || p.refusedCopies.has(key)) return false;
+    if (!this.firstCopies.canWait(p.key, piece, p.pieces, this.picker.have)) return false;
+    p.refusedCopies.add(key);
+    return true;
+  }
+
   private onCancel(p: PeerState, ref: BlockRef): void {
-    if (p.toServe.delete(blockKey(ref))) this.out.push({ kind: 'unserve', peer: p.key, ref });
+    const key = blockKey(ref);
+    if (!p.toServe.delete(key)) return;
+    this.firstCopies.settled(p.key, key);
+    this.out.push({ kind: 'unserve', peer: p.key, ref });
   }
 
   private onReject(p: PeerState, ref: BlockRef): void {
+    // The answer to a cancel of ours (BEP 6): that request was already accounted for.
+    if (p.cancelled.delete(blockKey(ref))) return;
     p.outstanding = Math.max(0, p.outstanding - 1);
+    // A reject from a peer that still unchokes us says "not this piece now" (a seed sparing a
+    // second copy, or a full queue): ask it for other pieces first.
+    if (!p.peerChoking) p.refusedPieces.add(ref.index);
     this.picker.requestEnded(p.key, ref);
     this.fill(p);
   }
 
   private onPiece(p: PeerState, ref: BlockRef, data: Uint8Array, now: number): void {
+    const late = p.cancelled.delete(blockKey(ref));
     const receipt = this.picker.blockReceived(p.key, ref);
     if (receipt.kind === 'unrequested') {
-      this.disconnect(p.key, `sent block ${ref.index}:${ref.begin} that was not asked for`, true);
+      // A block we cancelled may cross the cancel on the wire: dropped. Anything else was never
+      // asked for.
+      if (!late)
+        this.disconnect(p.key, `sent block ${ref.index}:${ref.begin} that was not asked for`, true);
       return;
     }
-    p.outstanding = Math.max(0, p.outstanding - 1);
+    if (!late) p.outstanding = Math.max(0, p.outstanding - 1);
     p.downBytes += data.length;
     p.lastBlockAt = now;
     p.snubbed = false;
@@ -266,7 +303,7 @@ export class Swarm {
         const o = this.peers.get(other);
         if (o === undefined) continue;
         o.outstanding = Math.max(0, o.outstanding - 1);
-        this.send(other, { kind: 'cancel', ...ref });
+        this.cancel(o, ref);
       }
       if (receipt.pieceComplete) this.out.push({ kind: 'verify', piece: ref.index });
     }
@@ -290,7 +327,9 @@ export class Swarm {
   served(peer: PeerKey, ref: BlockRef): void {
     const p = this.peers.get(peer);
     if (p === undefined) return;
-    p.toServe.delete(blockKey(ref));
+    const key = blockKey(ref);
+    p.toServe.delete(key);
+    this.firstCopies.settled(peer, key);
     p.upBytes += ref.length;
   }
 
@@ -353,9 +392,12 @@ export class Swarm {
         p.queueTarget = 1;
         this.abandonRequests(p, true);
       }
+      // What it refused is asked of it again once nothing else is on the way from it; by then
+      // other peers may well have given us those pieces.
+      if (p.outstanding === 0) p.refusedPieces.clear();
       this.fill(p);
     }
-    if (now - this.lastRound >= this.config.chokeRoundMs) this.chokeRound(now);
+    if (now - this.lastRound >= this.config.chokeRoundMs || this.slotIdle()) this.chokeRound(now);
   }
 
   private chokeRound(now: number): void {
@@ -377,8 +419,25 @@ export class Swarm {
 
   /** A newly interested peer need not wait for the next round while a slot is free. */
   private maybeUnchokeNow(p: PeerState, now: number): void {
-    const unchoked = [...this.peers.values()].filter((q) => !q.amChoking).length;
-    if (p.amChoking && unchoked < 4) this.chokeRound(now);
+    if (p.amChoking && this.busySlots() < this.choker.slots) this.chokeRound(now);
+  }
+
+  /** Unchoked peers that still want something from us. */
+  private busySlots(): number {
+    let n = 0;
+    for (const p of this.peers.values()) if (!p.amChoking && p.peerInterested) n++;
+    return n;
+  }
+
+  /**
+   * A slot is idle (its peer lost interest, finished or left) while a peer waits for one: the
+   * next tick gives it away rather than the next round, seconds later.
+   */
+  private slotIdle(): boolean {
+    if (this.busySlots() >= this.choker.slots) return false;
+    for (const p of this.peers.values())
+      if (p.amChoking && p.peerInterested && !p.snubbed) return true;
+    return false;
   }
 
   private setChoking(p: PeerState, choke: boolean): void {
@@ -391,6 +450,8 @@ export class Swarm {
       if (p.fast) this.send(p.key, { kind: 'reject', ...ref });
     }
     p.toServe.clear();
+    p.refusedCopies.clear();
+    this.firstCopies.settledAll(p.key);
   }
 
   // ---- helpers -------------------------------------------------------------------------
@@ -409,7 +470,8 @@ export class Swarm {
     if (p.peerChoking || !p.amInterested) return;
     const want = Math.min(p.queueTarget, p.maxRequests) - p.outstanding;
     if (want <= 0) return;
-    for (const ref of this.picker.pick(p.key, p.pieces, want)) {
+    for (const ref of this.picker.pick(p.key, p.pieces, want, p.refusedPieces)) {
+      p.cancelled.delete(blockKey(ref));
       this.send(p.key, { kind: 'request', ...ref });
       p.outstanding++;
     }
@@ -418,9 +480,18 @@ export class Swarm {
   private abandonRequests(p: PeerState, sendCancel: boolean): void {
     for (const ref of this.picker.requestsOf(p.key)) {
       this.picker.requestEnded(p.key, ref);
-      if (sendCancel) this.send(p.key, { kind: 'cancel', ...ref });
+      if (sendCancel) this.cancel(p, ref);
     }
     p.outstanding = 0;
+  }
+
+  private cancel(p: PeerState, ref: BlockRef): void {
+    this.send(p.key, { kind: 'cancel', ...ref });
+    p.cancelled.add(blockKey(ref));
+    if (p.cancelled.size > this.config.maxQueue) {
+      const oldest = p.cancelled.values().next();
+      if (!oldest.done) p.cancelled.delete(oldest.value);
+    }
   }
 
   private disconnect(peer: PeerKey, reason: string, misbehaving: boolean, ban = false): void {

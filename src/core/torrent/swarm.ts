@@ -11,52 +11,12 @@ import { BLOCK_SIZE } from '../merkle/merkle.js';
 import type { PiecePicker } from '../picker/piece-picker.js';
 import type { PeerMessage } from '../wire/messages.js';
 import type { ValidPeerMessage } from '../wire/validate.js';
+import { busySlots, slotIdle } from './choking.js';
 import { FirstCopies } from './first-copies.js';
 import { blockKey, type PeerKey, PeerState } from './peer-state.js';
+import { DEFAULT_SWARM_CONFIG, type SwarmCommand, type SwarmConfig } from './swarm-types.js';
 
-export interface SwarmConfig {
-  readonly chokeRoundMs: number;
-  /** A peer that sends nothing for this long while we wait on it is snubbed. */
-  readonly requestTimeoutMs: number;
-  /** Seconds of a peer's rate to keep requested (libtorrent's request_queue_time). */
-  readonly queueSeconds: number;
-  readonly minQueue: number;
-  readonly maxQueue: number;
-  /** Requests we accept from a peer at once (our `reqq`); twice this is a flood. */
-  readonly maxIncoming: number;
-  /** Hash failures a peer may take part in before it is banned. */
-  readonly banAfterBadPieces: number;
-}
-
-export const DEFAULT_SWARM_CONFIG: SwarmConfig = {
-  chokeRoundMs: 10_000,
-  requestTimeoutMs: 30_000,
-  queueSeconds: 2,
-  minQueue: 16,
-  maxQueue: 1000,
-  maxIncoming: 250,
-  banAfterBadPieces: 3,
-};
-
-export type SwarmCommand =
-  | { readonly kind: 'send'; readonly peer: PeerKey; readonly message: PeerMessage }
-  /** Read this block from storage and send it as a piece message (then call served()). */
-  | { readonly kind: 'serve'; readonly peer: PeerKey; readonly ref: BlockRef }
-  /** Forget a queued serve (cancelled, or the peer was choked). */
-  | { readonly kind: 'unserve'; readonly peer: PeerKey; readonly ref: BlockRef }
-  | { readonly kind: 'write'; readonly ref: BlockRef; readonly data: Uint8Array }
-  /** Check a piece once its writes are done (then call pieceChecked()). */
-  | { readonly kind: 'verify'; readonly piece: number }
-  | {
-      readonly kind: 'disconnect';
-      readonly peer: PeerKey;
-      readonly reason: string;
-      /** The peer broke the rules (counted); `ban`: and may not come back. */
-      readonly misbehaving: boolean;
-      readonly ban: boolean;
-    }
-  | { readonly kind: 'piece-verified'; readonly piece: number }
-  | { readonly kind: 'done' };
+export { DEFAULT_SWARM_CONFIG, type SwarmCommand, type SwarmConfig } from './swarm-types.js';
 
 const refOf = (m: BlockRef): BlockRef => ({ index: m.index, begin: m.begin, length: m.length });
 
@@ -397,7 +357,11 @@ export class Swarm {
       if (p.outstanding === 0) p.refusedPieces.clear();
       this.fill(p);
     }
-    if (now - this.lastRound >= this.config.chokeRoundMs || this.slotIdle()) this.chokeRound(now);
+    if (
+      now - this.lastRound >= this.config.chokeRoundMs ||
+      slotIdle(this.peers.values(), this.choker.slots)
+    )
+      this.chokeRound(now);
   }
 
   private chokeRound(now: number): void {
@@ -419,25 +383,7 @@ export class Swarm {
 
   /** A newly interested peer need not wait for the next round while a slot is free. */
   private maybeUnchokeNow(p: PeerState, now: number): void {
-    if (p.amChoking && this.busySlots() < this.choker.slots) this.chokeRound(now);
-  }
-
-  /** Unchoked peers that still want something from us. */
-  private busySlots(): number {
-    let n = 0;
-    for (const p of this.peers.values()) if (!p.amChoking && p.peerInterested) n++;
-    return n;
-  }
-
-  /**
-   * A slot is idle (its peer lost interest, finished or left) while a peer waits for one: the
-   * next tick gives it away rather than the next round, seconds later.
-   */
-  private slotIdle(): boolean {
-    if (this.busySlots() >= this.choker.slots) return false;
-    for (const p of this.peers.values())
-      if (p.amChoking && p.peerInterested && !p.snubbed) return true;
-    return false;
+    if (p.amChoking && busySlots(this.peers.values()) < this.choker.slots) this.chokeRound(now);
   }
 
   private setChoking(p: PeerState, choke: boolean): void {

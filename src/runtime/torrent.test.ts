@@ -130,6 +130,32 @@ describe('pause and resume', () => {
   });
 });
 
+describe('pause, resume and close in quick succession', () => {
+  it('resumes after a pause not yet finished, completes, and closes once', async () => {
+    const session = await open({ downloadLimit: 600_000 });
+    const path = await leecherPath();
+    const torrent = await session.add(meta, { path });
+    torrent.addPeer('127.0.0.1', seedSession.port);
+    await new Promise<void>((resolve) =>
+      torrent.on('piece-verified', () => {
+        if (torrent.have.count >= 3) resolve();
+      }),
+    );
+    const paused = torrent.pause();
+    torrent.resume();
+    await paused;
+    await once(torrent, 'done');
+    assert.equal(torrent.state, 'seeding');
+    let closed = 0;
+    torrent.on('closed', () => closed++);
+    await Promise.all([torrent.close(), torrent.close()]);
+    assert.equal(closed, 1);
+    assert.equal(torrent.state, 'closed');
+    for (const [name, bytes] of Object.entries(files))
+      assert.deepEqual(await readFile(join(path, 'movie', name)), Buffer.from(bytes));
+  });
+});
+
 describe('download limits', () => {
   it('keeps a torrent under its download limit', async () => {
     const session = await open();

@@ -23,6 +23,7 @@ import { PieceCheckPool } from './hash/piece-check-pool.js';
 import { fetchMetainfo, magnetPeers } from './metadata-fetch.js';
 import { KeptPeers } from './peer/kept-peers.js';
 import type { NegotiatedStream, PeerSocket } from './peer/peer-socket.js';
+import { DEFAULT_WRITE_LIMITS, PieceWriter } from './piece-writer.js';
 import { ResumeKeeper, resumePath } from './resume-store.js';
 import type { Storage } from './storage/storage.js';
 import type { TorrentEvents, TorrentOptions, TorrentState, TorrentStats } from './torrent-types.js';
@@ -40,6 +41,7 @@ interface Loaded {
   readonly wanted: Bitfield;
   readonly storage: Storage;
   readonly checker: PieceCheckPool;
+  readonly writer: PieceWriter;
   readonly resume: ResumeKeeper | undefined;
   swarm?: Swarm;
   picker?: PiecePicker;
@@ -58,6 +60,12 @@ export class Torrent extends EventEmitter<TorrentEvents> {
   private readonly urgentCount = new Map<number, number>();
   private readonly waiters = new PieceWaiters();
   private starting: Promise<void> | undefined;
+  /** A pause or close letting the trading go; resume() and close() wait for it. */
+  private stopping: Promise<void> | undefined;
+  /** The torrent completed while no announcer ran: told to the trackers on resume. */
+  private completedUntold = false;
+  private lastKey = 0;
+  private readonly keys = { next: (): number => ++this.lastKey };
   private downloadedBefore = 0;
   private uploadedBefore = 0;
   private misbehavingBefore = 0;
@@ -151,6 +159,11 @@ export class Torrent extends EventEmitter<TorrentEvents> {
       if (!l.wanted.has(piece)) picker.setPriority(piece, 0);
     l.picker = picker;
     l.swarm = new Swarm(l.layout.geometry, picker, new Choker(this.options.rng));
+    // Streams opened before the check: what is on disk is theirs now, and what they wait for
+    // comes first.
+    for (const [piece] of this.urgentCount) l.swarm.setPriority(piece, MAX_URGENT);
+    for (let piece = 0; piece < l.meta.pieceCount; piece++)
+      if (have.has(piece)) this.waiters.settle(piece);
     this.stateNow = l.swarm.complete ? 'seeding' : 'downloading';
     this.startTrading();
     this.emit('ready');
@@ -161,13 +174,20 @@ export class Torrent extends EventEmitter<TorrentEvents> {
     const layout = torrentLayout(meta);
     const selected = selectedFiles(meta, this.options.select);
     const hash = meta.infoHashV1 ?? meta.infoHashV2;
+    const storage = this.options.storage ?? storageFor(meta, this.options.path, layout);
     this.loaded = {
       meta,
       layout,
       selected,
       wanted: wantedPieces(meta, layout, selected),
-      storage: this.options.storage ?? storageFor(meta, this.options.path, layout),
+      storage,
       checker: new PieceCheckPool(meta),
+      writer: new PieceWriter(storage, {
+        ...DEFAULT_WRITE_LIMITS,
+        pieceSize: (piece) => layout.geometry.pieceSize(piece),
+        setReading: () => this.trading?.readingChanged(),
+        onError: (e) => this.fail(e),
+      }),
       resume:
         this.options.resume !== true || hash === undefined
           ? undefined
@@ -192,6 +212,8 @@ export class Torrent extends EventEmitter<TorrentEvents> {
         storage: l.storage,
         swarm,
         checker: l.checker,
+        writer: l.writer,
+        keys: this.keys,
         peerId: o.peerId,
         listenPort: o.listenPort,
         client: o.client,
@@ -209,8 +231,11 @@ export class Torrent extends EventEmitter<TorrentEvents> {
           this.emit('piece-verified', piece);
         },
         done: () => {
-          this.stateNow = 'seeding';
-          this.announcer?.completed();
+          // A piece checked while pausing or closing may complete the torrent: the state
+          // stays paused (or closed), and the trackers hear of it on resume.
+          if (this.stateNow === 'downloading') this.stateNow = 'seeding';
+          if (this.announcer !== undefined) this.announcer.completed();
+          else this.completedUntold = true;
           this.emit('done');
         },
         peerConnect: (address) => {
@@ -270,6 +295,10 @@ export class Torrent extends EventEmitter<TorrentEvents> {
       onError: (url, error) => this.emit('tracker-error', url, error),
     });
     this.announcer.start();
+    if (this.completedUntold) {
+      this.completedUntold = false;
+      this.announcer.completed();
+    }
   }
 
   private bytesLeft(): number {
@@ -289,14 +318,21 @@ export class Torrent extends EventEmitter<TorrentEvents> {
   async pause(): Promise<void> {
     if (this.trading === undefined || this.stateNow === 'closed') return;
     this.stateNow = 'paused';
-    await this.stopTrading();
+    this.stopping = this.stopTrading();
+    await this.stopping;
   }
 
   /** Trades again after `pause()`: trackers are announced to and kept peers redialled. */
   resume(): void {
-    if (this.stateNow !== 'paused' || this.loaded?.swarm === undefined) return;
-    this.stateNow = this.loaded.swarm.complete ? 'seeding' : 'downloading';
-    this.startTrading();
+    const swarm = this.loaded?.swarm;
+    if (this.stateNow !== 'paused' || swarm === undefined) return;
+    this.stateNow = swarm.complete ? 'seeding' : 'downloading';
+    // Trading starts again once the pause has let the old one go (one swarm, one driver).
+    void (this.stopping ?? Promise.resolve()).then(() => {
+      if (this.stateNow === 'closed' || this.stateNow === 'paused' || this.trading !== undefined)
+        return;
+      this.startTrading();
+    });
   }
 
   private async stopTrading(): Promise<void> {
@@ -320,7 +356,9 @@ export class Torrent extends EventEmitter<TorrentEvents> {
   async close(): Promise<void> {
     if (this.stateNow === 'closed') return;
     this.stateNow = 'closed';
+    await this.stopping;
     await this.stopTrading();
+    await this.loaded?.writer.drain();
     this.waiters.failAll(closedError());
     await this.loaded?.storage.close();
     await this.loaded?.checker.close();

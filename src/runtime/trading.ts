@@ -27,7 +27,7 @@ import { encryptOutgoing } from './peer/mse.js';
 import { type NegotiatedStream, PeerSocket, type PeerTimeouts } from './peer/peer-socket.js';
 import { UploadQueue } from './peer/upload-queue.js';
 import { PieceCache } from './piece-cache.js';
-import { DEFAULT_WRITE_LIMITS, PieceWriter } from './piece-writer.js';
+import type { PieceWriter } from './piece-writer.js';
 import type { Storage } from './storage/storage.js';
 
 /** Connections across a whole session, at most: each torrent takes one per peer. */
@@ -42,6 +42,11 @@ export interface TradingOptions {
   readonly storage: Storage;
   readonly swarm: Swarm;
   readonly checker: PieceCheckPool;
+  /** Outlives a Trading (pause and resume): partial pieces stay assembled in it. */
+  readonly writer: PieceWriter;
+  /** Peer keys, unique across every Trading of the torrent (the swarm remembers who sent
+   * which block of a piece, so a key must never name two peers). */
+  readonly keys: { next(): number };
   readonly peerId: PeerId;
   readonly listenPort?: number | undefined;
   readonly client?: string | undefined;
@@ -88,9 +93,7 @@ export class Trading {
   private readonly banned = new Set<string>();
   /** Addresses connected or being dialled, so a tracker's repeats are not dialled twice. */
   private readonly dialled = new Set<string>();
-  private readonly writer: PieceWriter;
   private readonly cache: PieceCache;
-  private nextKey = 1;
   private readonly timer: NodeJS.Timeout;
   /** Pieces being checked and written: a closing torrent lets them finish. */
   private readonly verifying = new Set<Promise<void>>();
@@ -105,15 +108,16 @@ export class Trading {
   ) {
     const { layout, storage } = o;
     this.cache = new PieceCache(storage, (piece) => layout.wireGeometry.pieceSize(piece));
-    this.writer = new PieceWriter(storage, {
-      ...DEFAULT_WRITE_LIMITS,
-      pieceSize: (piece) => layout.geometry.pieceSize(piece),
-      setReading: () => {
-        for (const link of this.links.values()) this.updateReading(link);
-      },
-      onError: (e) => this.hooks.error(e),
-    });
     this.timer = setInterval(() => this.tick(), 1000);
+  }
+
+  private get writer(): PieceWriter {
+    return this.o.writer;
+  }
+
+  /** The writer paused or resumed reading from peers. */
+  readingChanged(): void {
+    for (const link of this.links.values()) this.updateReading(link);
   }
 
   get peerCount(): number {
@@ -143,8 +147,11 @@ export class Trading {
       if (retryPlain && !this.closing) this.connectTo(host, port, 'plaintext');
       else this.hooks.peerDisconnect(address, `could not connect: ${why}`, false);
     };
-    socket.once('error', (e) => fail(e.message, false));
+    const beforeConnect = (e: Error): void => fail(e.message, false);
+    socket.once('error', beforeConnect);
     socket.once('connect', () => {
+      // From here a reset goes through the handshake's rejection (and its plain retry).
+      socket.off('error', beforeConnect);
       const hash = (this.o.meta.infoHashV1 ?? this.o.meta.infoHashV2) as Uint8Array;
       encryptOutgoing(socket, {
         infoHash: hash.subarray(0, 20),
@@ -183,7 +190,6 @@ export class Trading {
     clearInterval(this.timer);
     for (const link of this.links.values()) link.sock.end('torrent closed', undefined);
     await Promise.all(this.verifying);
-    await this.writer.drain();
   }
 
   private ourHandshake(): Uint8Array {
@@ -204,7 +210,7 @@ export class Trading {
     incoming: boolean,
     negotiated?: NegotiatedStream,
   ): PeerSocket {
-    const key = this.nextKey++;
+    const key = this.o.keys.next();
     let registered = false;
     const sock: PeerSocket = new PeerSocket(
       socket,

@@ -16,7 +16,7 @@ check) and exits 0 when done, 1 otherwise. --port (default 0: any) is the TCP po
 on, so that a seeder can dial this one instead (lt_seed.py --connect). Only TCP is used: uTP
 is off both ways. --encryption forces Message Stream Encryption both ways, with the stream
 RC4-encrypted (rc4) or plain after the encrypted handshake (plaintext); the result line then
-also says {"rc4": bool} for the peers it traded with.
+also says {"rc4": bool or null} for the peers it traded with (null: none seen in time).
 """
 import argparse
 import json
@@ -38,7 +38,8 @@ def download(session, handle, peers, deadline, seen_rc4):
     next_dial = 0.0
     while time.monotonic() < deadline:
         for p in handle.get_peer_info():
-            if not p.flags & (lt.peer_info.connecting | lt.peer_info.handshake):
+            # Once the encrypted handshake is done, one of these two flags is set.
+            if p.flags & (lt.peer_info.rc4_encrypted | lt.peer_info.plaintext_encrypted):
                 seen_rc4.add(bool(p.flags & lt.peer_info.rc4_encrypted))
         for alert in session.pop_alerts():
             if isinstance(alert, lt.torrent_error_alert):
@@ -96,7 +97,8 @@ def main():
         "error": error,
     }
     if args.encryption is not None:
-        result["rc4"] = seen_rc4 == {True}
+        # None: the transfer ended between two looks at the peers (it is short on loopback).
+        result["rc4"] = None if not seen_rc4 else seen_rc4 == {True}
     print(json.dumps(result), flush=True)
     return 0 if error is None else 1
 

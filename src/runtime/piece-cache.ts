@@ -19,19 +19,29 @@ export class PieceCache {
 
   async read(ref: BlockRef): Promise<Uint8Array> {
     let entry = this.pieces.get(ref.index);
-    if (entry === undefined) {
-      const size = this.pieceSize(ref.index);
-      entry = this.storage.read(ref.index, 0, size);
-      this.pieces.set(ref.index, entry);
-      this.bytes += size;
-      entry.catch(() => this.forget(ref.index));
-      this.evict(ref.index);
-    } else {
+    if (entry === undefined) entry = this.load(ref.index);
+    else {
       this.pieces.delete(ref.index);
       this.pieces.set(ref.index, entry);
     }
     const piece = await entry;
     return piece.subarray(ref.begin, ref.begin + ref.length);
+  }
+
+  /** Starts reading a piece that blocks will soon be asked of, so that they do not wait on the
+   * disk when their turn comes. */
+  prefetch(piece: number): void {
+    if (!this.pieces.has(piece)) void this.load(piece);
+  }
+
+  private load(piece: number): Promise<Uint8Array> {
+    const size = this.pieceSize(piece);
+    const entry = this.storage.read(piece, 0, size);
+    this.pieces.set(piece, entry);
+    this.bytes += size;
+    entry.catch(() => this.forget(piece));
+    this.evict(piece);
+    return entry;
   }
 
   clear(): void {

@@ -101,4 +101,45 @@ describe('PieceWriter', () => {
     assert.deepEqual(await storage.read(0, 0, PIECE), a);
     assert.deepEqual(await writer.take(1, PIECE), b);
   });
+
+  it('counts pieces being checked against the pause bound, and resumes once they are back', async () => {
+    const storage = new MemoryStorage(contiguousLayout([PIECE * 8], PIECE));
+    const reading: boolean[] = [];
+    const writer = new PieceWriter(storage, {
+      maxHeld: 1 << 30,
+      pauseAt: PIECE + 1,
+      resumeAt: PIECE + 1,
+      pieceSize: () => PIECE,
+      setReading: (on) => reading.push(on),
+      onError: (e) => assert.fail(e),
+    });
+    const pieces = [pseudoRandomBytes(PIECE, 10), pseudoRandomBytes(PIECE, 11)];
+    for (const [n, piece] of pieces.entries())
+      for (const b of blocksOf(piece)) writer.add({ ...b.ref, index: n }, b.data);
+    const first = await writer.take(0, PIECE);
+    assert.deepEqual(reading, [], 'one piece in the checker: under the bound');
+    const second = await writer.take(1, PIECE);
+    assert.deepEqual(reading, [false], 'two pieces in the checker: reading pauses');
+    writer.discard(0, first);
+    assert.deepEqual(reading, [false, true], 'back under the resume mark');
+    await writer.commit(1, second);
+    assert.deepEqual(await storage.read(1, 0, PIECE), pieces[1]);
+  });
+
+  it('copies a block that goes straight to storage after a spill', async () => {
+    const { writer } = setup(PIECE + 1);
+    const a = pseudoRandomBytes(PIECE, 12);
+    const b = pseudoRandomBytes(PIECE, 13);
+    const [first, ...rest] = blocksOf(a);
+    if (first === undefined) assert.fail('no blocks');
+    writer.add(first.ref, first.data);
+    for (const x of blocksOf(b)) writer.add({ ...x.ref, index: 1 }, x.data); // piece 0 spills
+    const scratch = new Uint8Array(16_384);
+    for (const x of rest) {
+      scratch.set(x.data);
+      writer.add(x.ref, scratch);
+      scratch.fill(0xee);
+    }
+    assert.deepEqual(await writer.take(0, PIECE), a);
+  });
 });

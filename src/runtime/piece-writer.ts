@@ -4,9 +4,9 @@
  * copied on arrival into its piece's buffer (so the socket's read chunk is freed at once), and
  * piece buffers are reused once written, so a long download does not churn the heap. Memory is
  * bounded: past `maxHeld` bytes the fullest partial piece is spilled to storage early (it is
- * then read back to be checked). Past `pauseAt` bytes of writes in flight, reading from peers
- * pauses until they fall under `resumeAt`, so a slow disk slows the download instead of filling
- * memory.
+ * then read back to be checked). Past `pauseAt` bytes being checked or written, reading from
+ * peers pauses until they fall under `resumeAt`, so a slow disk or a busy checker slows the
+ * download instead of filling memory.
  */
 import type { BlockRef } from '../core/geometry/pieces.js';
 import { FanseedError } from '../lib/errors.js';
@@ -24,9 +24,9 @@ export interface PieceWriterOptions {
 }
 
 export const DEFAULT_WRITE_LIMITS = {
-  maxHeld: 48 * 1024 * 1024,
+  maxHeld: 32 * 1024 * 1024,
   pauseAt: 32 * 1024 * 1024,
-  resumeAt: 8 * 1024 * 1024,
+  resumeAt: 4 * 1024 * 1024,
 };
 
 /** Free piece buffers kept for reuse, at most. */
@@ -49,7 +49,10 @@ export class PieceWriter {
   private readonly free: Uint8Array[] = [];
   /** Bytes of piece buffers held (whole buffers, however full). */
   private heldBytes = 0;
+  /** Bytes being checked (taken, not yet committed or discarded) or written. */
   private inFlight = 0;
+  /** Pieces taken to be checked, with their sizes. */
+  private readonly checking = new Map<number, number>();
   private paused = false;
 
   constructor(
@@ -61,7 +64,8 @@ export class PieceWriter {
     return this.paused;
   }
 
-  /** Copies a received block into its piece's buffer (the block's memory is not kept). */
+  /** Copies a received block into its piece's buffer. The block's memory is only borrowed for
+   * the call (it may be a socket's read buffer, reused at once). */
   add(ref: BlockRef, data: Uint8Array): void {
     let h = this.held.get(ref.index);
     if (h === undefined) {
@@ -71,8 +75,10 @@ export class PieceWriter {
       this.heldBytes += buf.length;
     }
     if (h.buf === undefined) {
-      if (h.spilled)
-        this.track(ref.index, this.storage.write(ref.index, ref.begin, data), data.length);
+      if (h.spilled) {
+        const own = new Uint8Array(data);
+        this.track(ref.index, this.storage.write(ref.index, ref.begin, own), own.length);
+      }
       return;
     }
     h.buf.set(data, ref.begin);
@@ -93,6 +99,9 @@ export class PieceWriter {
       const buf = h.buf;
       h.buf = undefined;
       this.heldBytes -= buf.length;
+      this.checked(piece);
+      this.checking.set(piece, size);
+      this.adjust(size);
       return buf;
     }
     if (h !== undefined) this.spill(h, piece);
@@ -103,6 +112,7 @@ export class PieceWriter {
   /** A checked piece: written (unless it is on disk already) and forgotten; its buffer is
    * reused once the write is done. */
   async commit(piece: number, data: Uint8Array): Promise<void> {
+    this.checked(piece);
     const h = this.release(piece);
     if (h?.spilled === true) {
       this.recycle(data);
@@ -115,6 +125,7 @@ export class PieceWriter {
 
   /** A piece that failed its check: its blocks are dropped (the buffer may be reused). */
   discard(piece: number, data?: Uint8Array): void {
+    this.checked(piece);
     this.release(piece);
     if (data !== undefined) this.recycle(data);
   }
@@ -197,16 +208,28 @@ export class PieceWriter {
     );
   }
 
-  private track(piece: number, write: Promise<void>, bytes: number): void {
+  /** A piece taken to be checked is back (committed or discarded): its bytes no longer count. */
+  private checked(piece: number): void {
+    const size = this.checking.get(piece);
+    if (size === undefined) return;
+    this.checking.delete(piece);
+    this.adjust(-size);
+  }
+
+  /** Counts bytes in flight, pausing reads from peers above `pauseAt` and resuming them below
+   * `resumeAt`. */
+  private adjust(bytes: number): void {
     this.inFlight += bytes;
     if (!this.paused && this.inFlight > this.options.pauseAt) this.setPaused(true);
+    else if (this.paused && this.inFlight < this.options.resumeAt) this.setPaused(false);
+  }
+
+  private track(piece: number, write: Promise<void>, bytes: number): void {
+    this.adjust(bytes);
     const done = write.then(
-      () => {
-        this.inFlight -= bytes;
-        if (this.paused && this.inFlight < this.options.resumeAt) this.setPaused(false);
-      },
+      () => this.adjust(-bytes),
       (e: unknown) => {
-        this.inFlight -= bytes;
+        this.adjust(-bytes);
         this.options.onError(
           new FanseedError('IO_FAILED', `writing piece ${piece}: ${(e as Error).message}`, {
             cause: e,

@@ -24,7 +24,12 @@ import type { TokenBucket } from '../lib/token-bucket.js';
 import type { PieceCheckPool } from './hash/piece-check-pool.js';
 import { metadataReply } from './peer/metadata-serve.js';
 import { encryptOutgoing } from './peer/mse.js';
-import { type NegotiatedStream, PeerSocket, type PeerTimeouts } from './peer/peer-socket.js';
+import {
+  type NegotiatedStream,
+  PeerSocket,
+  type PeerTimeouts,
+  readInto,
+} from './peer/peer-socket.js';
 import { UploadQueue } from './peer/upload-queue.js';
 import { PieceCache } from './piece-cache.js';
 import type { PieceWriter } from './piece-writer.js';
@@ -131,12 +136,14 @@ export class Trading {
     if (this.dialled.size >= this.o.maxPeers) return;
     if (this.o.connections !== undefined && !this.o.connections.tryTake()) return;
     this.dialled.add(address);
-    const socket = connect({ host, port });
     if (mode === 'plaintext') {
-      const sock = this.wrap(socket, address, false);
+      let sock: PeerSocket | undefined;
+      const socket = connect({ host, port, onread: readInto(() => sock) });
+      sock = this.wrap(socket, address, false);
       socket.once('connect', () => sock.writeRaw(this.ourHandshake()));
       return;
     }
+    const socket = connect({ host, port });
     let failed = false;
     const fail = (why: string, retryPlain: boolean): void => {
       if (failed) return;
@@ -265,6 +272,7 @@ export class Trading {
     if (incoming) sock.writeRaw(this.ourHandshake());
     const uploads = new UploadQueue(sock, {
       read: (ref) => this.cache.read(ref),
+      prefetch: (piece) => this.cache.prefetch(piece),
       limits: this.o.uploadLimits,
       sent: (ref) => {
         this.uploaded += ref.length;
@@ -284,7 +292,7 @@ export class Trading {
         extensions: new Map([[UT_METADATA_KEY, OUR_UT_METADATA]]),
         metadataSize: meta.info.length,
         client: this.o.client ?? 'fanseed',
-        requestQueue: 250,
+        requestQueue: swarm.maxIncoming,
         ...(this.o.listenPort === undefined ? {} : { port: this.o.listenPort }),
       });
       sock.send({ kind: 'extended', id: EXTENDED_HANDSHAKE_ID, payload });

@@ -22,8 +22,8 @@ export const DEFAULT_SWARM_CONFIG: SwarmConfig = {
   requestTimeoutMs: 30_000,
   queueSeconds: 2,
   minQueue: 16,
-  maxQueue: 1000,
-  maxIncoming: 250,
+  maxQueue: 500,
+  maxIncoming: 2000,
   banAfterBadPieces: 3,
 };
 

@@ -150,6 +150,31 @@ describe('Swarm: requesting', () => {
     assert.deepEqual(requested(s.drain(), 1), [1], 'asked again');
   });
 
+  it('tops up its requests in batches of a quarter of the queue, not one per block', () => {
+    const s = swarm(64, false);
+    seedJoins(s, 1);
+    const first = requested(s.drain(), 1);
+    assert.equal(first.length, 16, 'the first queue');
+    const arrive = (index: number): number[] => {
+      s.message(1, { kind: 'piece', ...block(index), block: new Uint8Array(KIB16) }, 0);
+      return requested(s.drain(), 1);
+    };
+    const batches = first.map(arrive).filter((batch) => batch.length > 0);
+    assert.ok(batches.length <= first.length / 2, `${batches.length} batches for 16 blocks`);
+    for (const batch of batches) assert.ok(batch.length >= 4, `a batch of ${batch.length}`);
+  });
+
+  it('asks again at once when nothing is on the way', () => {
+    const s = swarm(2, false);
+    seedJoins(s, 1);
+    assert.deepEqual(requested(s.drain(), 1).sort(), [0, 1]);
+    s.message(1, { kind: 'piece', ...block(0), block: new Uint8Array(KIB16) }, 0);
+    s.message(1, { kind: 'reject', ...block(1) }, 0);
+    s.pieceChecked(0, true);
+    s.tick(1000);
+    assert.deepEqual(requested(s.drain(), 1), [1]);
+  });
+
   it('holds a reject against nobody while the peer chokes us', () => {
     const s = swarm(2, false);
     seedJoins(s, 1);

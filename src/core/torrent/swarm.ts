@@ -38,6 +38,10 @@ export class Swarm {
     this.finished = picker.remaining === 0;
     this.firstCopies = new FirstCopies(geometry.pieceCount);
   }
+  /** Requests we accept from a peer at once: what our extended handshake says as `reqq`. */
+  get maxIncoming(): number {
+    return this.config.maxIncoming;
+  }
 
   get have(): Bitfield {
     return this.picker.have;
@@ -414,8 +418,11 @@ export class Swarm {
   /** Keeps `queueTarget` requests in flight to an unchoked peer we want something from. */
   private fill(p: PeerState): void {
     if (p.peerChoking || !p.amInterested) return;
-    const want = Math.min(p.queueTarget, p.maxRequests) - p.outstanding;
-    if (want <= 0) return;
+    const target = Math.min(p.queueTarget, p.maxRequests);
+    const want = target - p.outstanding;
+    // Requests go out in batches of a quarter of the queue (one socket write for many, on both
+    // ends), and at once when nothing is on the way.
+    if (want <= 0 || (p.outstanding > 0 && want < Math.max(1, target >> 2))) return;
     for (const ref of this.picker.pick(p.key, p.pieces, want, p.refusedPieces)) {
       p.cancelled.delete(blockKey(ref));
       this.send(p.key, { kind: 'request', ...ref });

@@ -320,3 +320,20 @@ export const decodeBody = (kind: IdKind, body: Uint8Array): PeerMessage => {
       return unreachable(kind);
   }
 };
+
+/**
+ * The message with its byte fields in memory of their own, except a piece's block: for a
+ * reader whose chunks are reused, where only blocks are consumed before the next read.
+ */
+export const withOwnBytes = (m: PeerMessage): PeerMessage => {
+  switch (m.kind) {
+    case 'bitfield':
+      return { kind: m.kind, bytes: new Uint8Array(m.bytes) };
+    case 'extended':
+      return { ...m, payload: new Uint8Array(m.payload) };
+    case 'hashes':
+      return { ...m, hashes: new Uint8Array(m.hashes) };
+    default:
+      return m;
+  }
+};

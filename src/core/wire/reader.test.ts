@@ -72,6 +72,28 @@ describe('MessageReader', () => {
     assert.notEqual(m.block.buffer, bytes.buffer);
   });
 
+  it('keeps the start of an unfinished message after detach, when the chunk is reused', () => {
+    const bytes = encodeMessage({
+      kind: 'piece',
+      index: 3,
+      begin: 0,
+      block: new Uint8Array(64).fill(7),
+    });
+    const scratch = new Uint8Array(64);
+    const reader = new MessageReader();
+    scratch.set(bytes.subarray(0, 40));
+    reader.push(scratch.subarray(0, 40));
+    assert.equal(pullOne(reader), undefined);
+    reader.detach();
+    scratch.fill(0xee);
+    scratch.set(bytes.subarray(40));
+    reader.push(scratch.subarray(0, bytes.length - 40));
+    const m = pullOne(reader);
+    assert.ok(m?.kind === 'piece');
+    assert.equal(m.index, 3);
+    assert.ok(m.block.every((b) => b === 7));
+  });
+
   it('needs more bytes, without error, until a message is whole', () => {
     const bytes = encodeMessage({ kind: 'request', index: 1, begin: 2, length: 3 });
     const reader = new MessageReader();

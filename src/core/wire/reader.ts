@@ -83,6 +83,25 @@ export class MessageReader {
     return NEED_MORE;
   }
 
+  /**
+   * Copies the bytes still held (the start of a message) into memory of the reader's own, so
+   * the caller may reuse the memory of the chunks it pushed.
+   */
+  detach(): void {
+    if (this.buffered === 0 || this.failure !== undefined) return;
+    const out = new Uint8Array(this.buffered);
+    let at = 0;
+    for (let c = this.head; c < this.chunks.length; c++) {
+      const chunk = this.chunks[c] as Uint8Array;
+      const part = c === this.head ? chunk.subarray(this.offset) : chunk;
+      out.set(part, at);
+      at += part.length;
+    }
+    this.chunks = [out];
+    this.head = 0;
+    this.offset = 0;
+  }
+
   /** The next message; `undefined` when more bytes are needed. */
   pull(): Result<PeerMessage | undefined, ErrorValue> {
     if (this.failure !== undefined) return err(this.failure);

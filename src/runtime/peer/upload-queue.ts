@@ -9,10 +9,14 @@ import type { TokenBucket } from '../../lib/token-bucket.js';
 import type { PeerSocket } from './peer-socket.js';
 
 const MAX_READS = 4;
+/** Pieces of queued requests read ahead of their turn. */
+const READ_AHEAD = 2;
 
 export interface UploadQueueOptions {
   /** Reads one block (through the torrent's piece cache). */
   readonly read: (ref: BlockRef) => Promise<Uint8Array>;
+  /** Starts reading a piece that queued requests will want. */
+  readonly prefetch?: (piece: number) => void;
   readonly limits: readonly TokenBucket[];
   /** A block went out. */
   readonly sent: (ref: BlockRef) => void;
@@ -21,6 +25,8 @@ export interface UploadQueueOptions {
 
 export class UploadQueue {
   private readonly queued = new Map<string, BlockRef>();
+  /** Queued requests per piece, pieces in the order they were first asked for. */
+  private readonly pieces = new Map<number, number>();
   private reads = 0;
   private retry: NodeJS.Timeout | undefined;
 
@@ -30,17 +36,21 @@ export class UploadQueue {
   ) {}
 
   add(ref: BlockRef): void {
-    this.queued.set(blockKey(ref), ref);
+    const key = blockKey(ref);
+    if (this.queued.has(key)) return;
+    this.queued.set(key, ref);
+    this.pieces.set(ref.index, (this.pieces.get(ref.index) ?? 0) + 1);
     this.pump();
   }
 
   remove(ref: BlockRef): void {
-    this.queued.delete(blockKey(ref));
+    if (this.queued.delete(blockKey(ref))) this.dequeued(ref.index);
   }
 
   close(): void {
     if (this.retry !== undefined) clearTimeout(this.retry);
     this.queued.clear();
+    this.pieces.clear();
   }
 
   /** Sends what it may now; called again on 'drain', after each read and when limits refill. */
@@ -49,6 +59,7 @@ export class UploadQueue {
       const [key, ref] = this.queued.entries().next().value as [string, BlockRef];
       if (!this.mayUpload(ref.length)) return this.retryLater(ref.length);
       this.queued.delete(key);
+      this.dequeued(ref.index);
       this.reads++;
       this.options.read(ref).then(
         (block) => {
@@ -63,6 +74,22 @@ export class UploadQueue {
           this.options.failed(ref, e as Error);
         },
       );
+    }
+  }
+
+  private dequeued(piece: number): void {
+    const left = (this.pieces.get(piece) ?? 1) - 1;
+    if (left > 0) {
+      this.pieces.set(piece, left);
+      return;
+    }
+    this.pieces.delete(piece);
+    // The next pieces in line start coming off the disk while this one goes out.
+    if (this.options.prefetch === undefined) return;
+    let n = 0;
+    for (const next of this.pieces.keys()) {
+      if (n++ === READ_AHEAD) break;
+      this.options.prefetch(next);
     }
   }
 

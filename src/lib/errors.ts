@@ -70,6 +70,11 @@ export const ERROR_CATALOGUE = {
     'An allow-list or passkey file that cannot be read, is too large, or holds a malformed line.',
   TRACKER_SNAPSHOT_BAD:
     'A tracker statistics snapshot that is truncated, corrupt, or of an unknown format version.',
+  // DHT (BEP 5, 42, 43) and peer exchange (BEP 11).
+  DHT_BAD_PACKET:
+    'A DHT (KRPC) packet that is not bencode, too large, or lacks a field its kind requires.',
+  DHT_BAD_NODE: 'Compact node or peer information of the wrong length, or an invalid address.',
+  PEX_BAD_MESSAGE: 'A peer exchange (ut_pex) message that is malformed or over its limits.',
   CREATE_NO_FILES: 'Nothing to put in the torrent (missing path or no files).',
   CREATE_BAD_OPTION: 'An option to torrent creation is invalid.',
   IO_NOT_FOUND: 'A file or folder does not exist.',

@@ -50,3 +50,9 @@ export const infoHashV2FromHex = (hex: string): InfoHashV2 | undefined => {
 export const truncatedV2 = (hash: InfoHashV2): Uint8Array => hash.subarray(0, 20);
 
 export const hashHex = (hash: InfoHashV1 | InfoHashV2): string => toHex(hash);
+
+/** A 20-byte DHT node id (BEP 5): the XOR of two ids is their distance. */
+export type NodeId = Brand<Uint8Array, 'NodeId'>;
+
+export const nodeId = (bytes: Uint8Array): NodeId | undefined =>
+  bytes.length === 20 ? (bytes as NodeId) : undefined;

@@ -94,6 +94,11 @@ const decodeWant = (a: BDict): WantFamily[] | undefined => {
   return out;
 };
 
+const wantOf = (a: BDict): { want?: WantFamily[] } => {
+  const want = decodeWant(a);
+  return want === undefined ? {} : { want };
+};
+
 const decodeQuery = (
   top: BDict,
   t: Uint8Array,
@@ -119,12 +124,12 @@ const decodeArguments = (name: string, a: BDict): KrpcQuery | string => {
     case 'find_node': {
       const target = id20(a.get('target'));
       if (target === undefined) return 'find_node without a 20-byte target';
-      return { method: 'find_node', target, want: decodeWant(a) };
+      return { method: 'find_node', target, ...wantOf(a) };
     }
     case 'get_peers': {
       const infoHash = id20(a.get('info_hash'));
       if (infoHash === undefined) return 'get_peers without a 20-byte info_hash';
-      return { method: 'get_peers', infoHash, want: decodeWant(a) };
+      return { method: 'get_peers', infoHash, ...wantOf(a) };
     }
     case 'announce_peer': {
       const infoHash = id20(a.get('info_hash'));

@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { FanseedError } from '../lib/errors.js';
 import { registerCreate } from './create.js';
+import { registerDht } from './dht.js';
 import { registerDownload } from './download.js';
 import { registerInfo } from './info.js';
 import { type CliIo, processIo } from './output.js';
@@ -29,6 +30,7 @@ export const buildProgram = (io: CliIo): Command => {
   registerDownload(program, io);
   registerSeed(program, io);
   registerTracker(program, io);
+  registerDht(program, io);
   return program;
 };
 

@@ -8,6 +8,8 @@ export interface PeerFlags {
   peer: string[];
   json?: boolean;
   dht: boolean;
+  dhtBootstrap: string[];
+  dhtState?: string;
   lsd: boolean;
   uploadLimit?: string;
   downloadLimit?: string;
@@ -36,9 +38,14 @@ export const addPeerOptions = (command: Command): Command =>
         .choices(['accept', 'prefer', 'require'])
         .default('accept'),
     )
-    .addOption(
-      new Option('--no-dht', 'do not use the DHT (fanseed has no DHT yet: it is always off)'),
+    .option('--no-dht', 'do not use the DHT (trackerless peer discovery, BEP 5)')
+    .option(
+      '--dht-bootstrap <host:port>',
+      'join the DHT through this node instead of the public routers (repeatable)',
+      (v: string, prev: string[]) => [...prev, v],
+      [],
     )
+    .option('--dht-state <file>', 'keep the DHT routing table in this file across runs')
     .addOption(
       new Option('--no-lsd', 'do not use local peer discovery (not built yet: always off)'),
     );

@@ -4,8 +4,9 @@ import { type FileRange, parseSelect } from '../core/metainfo/magnet.js';
 import type { Metainfo } from '../core/metainfo/types.js';
 import { realFileCount } from '../core/torrent/selection.js';
 import { FanseedError } from '../lib/errors.js';
+import { DhtService, parseBootstrap } from '../runtime/dht/dht-service.js';
 import { loadTorrentSource } from '../runtime/read-torrent.js';
-import { Session } from '../runtime/session.js';
+import { Session, systemRng } from '../runtime/session.js';
 import type { Torrent } from '../runtime/torrent.js';
 import type { CliIo } from './output.js';
 import {
@@ -79,8 +80,10 @@ export const runTransfer = async (plan: TransferPlan, io: CliIo): Promise<void> 
   const uploadLimit = parseRate(plan.flags.uploadLimit);
   const downloadLimit = parseRate(plan.flags.downloadLimit, '--download-limit');
   const maxPeers = parseCount(plan.flags.maxPeers, '--max-peers');
+  const dht = plan.flags.dht ? await startDht(plan.flags, port) : undefined;
   const session = await Session.open({
     port,
+    ...(dht === undefined ? {} : { dht }),
     encryption: encryptionFor(plan.flags.encryption),
     ...(uploadLimit === undefined ? {} : { uploadLimit }),
     ...(downloadLimit === undefined ? {} : { downloadLimit }),
@@ -126,15 +129,30 @@ export const runTransfer = async (plan: TransferPlan, io: CliIo): Promise<void> 
       reporter?.event('peer-disconnect', { address, reason }),
     );
     for (const p of peers) torrent.addPeer(p.host, p.port);
-    if (peers.length === 0 && meta.announce.length === 0 && !torrent.complete) {
-      io.err(
-        'warning: no --peer given and the torrent has no trackers (tracker support is not built yet)\n',
-      );
-    }
+    if (peers.length === 0 && meta.announce.length === 0 && dht === undefined && !torrent.complete)
+      io.err('warning: no --peer given, the torrent has no trackers and the DHT is off\n');
     await Promise.race([plan.until(torrent, reporter), failed]);
     if (failure !== undefined) throw failure;
   } finally {
     reporter?.stop();
     await session.close();
+    await dht?.close();
+  }
+};
+
+/** The DHT node of `download` and `seed`: on the listen port's number over UDP when that is
+ * free, any port otherwise. */
+const startDht = async (flags: PeerFlags, port: number): Promise<DhtService> => {
+  const options = {
+    rng: systemRng,
+    ...(flags.dhtBootstrap.length === 0
+      ? {}
+      : { bootstrap: flags.dhtBootstrap.map(parseBootstrap) }),
+    ...(flags.dhtState === undefined ? {} : { stateFile: flags.dhtState }),
+  };
+  try {
+    return await DhtService.start({ ...options, port });
+  } catch {
+    return DhtService.start({ ...options, port: 0 });
   }
 };

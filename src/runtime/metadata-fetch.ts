@@ -43,6 +43,8 @@ export interface FetchOptions {
   readonly port: number;
   readonly timeoutMs?: number;
   readonly maxPeers?: number;
+  /** More peers as they are found (the DHT): called with a dialler, returns a stop function. */
+  readonly discover?: (dial: (host: string, port: number) => void) => () => void;
 }
 
 export const fetchMetadata = (magnet: MagnetLink, options: FetchOptions): Promise<Uint8Array> =>
@@ -55,6 +57,7 @@ export const fetchMetadata = (magnet: MagnetLink, options: FetchOptions): Promis
     let assembler: MetadataAssembler | undefined;
     let finished = false;
     let announcer: Announcer | undefined;
+    let stopDiscovery: (() => void) | undefined;
 
     const finish = (error: FanseedError | undefined, info?: Uint8Array): void => {
       if (finished) return;
@@ -62,6 +65,7 @@ export const fetchMetadata = (magnet: MagnetLink, options: FetchOptions): Promis
       clearTimeout(timer);
       for (const s of sockets) s.destroy();
       void announcer?.stop();
+      stopDiscovery?.();
       if (error !== undefined) reject(error);
       else resolve(info as Uint8Array);
     };
@@ -196,11 +200,12 @@ export const fetchMetadata = (magnet: MagnetLink, options: FetchOptions): Promis
       });
       announcer.start();
     }
-    if (options.peers.length === 0 && announcer === undefined) {
+    stopDiscovery = options.discover?.(dial);
+    if (options.peers.length === 0 && announcer === undefined && stopDiscovery === undefined) {
       finish(
         new FanseedError(
           'CLI_USAGE',
-          'a magnet link without trackers needs peers: give --peer (fanseed has no DHT yet)',
+          'a magnet link without trackers needs peers: give --peer, or leave the DHT on',
         ),
       );
     }

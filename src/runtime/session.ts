@@ -13,6 +13,7 @@ import { FanseedError } from '../lib/errors.js';
 import { makePeerId, type PeerId } from '../lib/ids.js';
 import type { Rng } from '../lib/ports.js';
 import { TokenBucket } from '../lib/token-bucket.js';
+import { discoverThrough, type PeerLookup } from './dht/dht-discovery.js';
 import { fetchMetainfo } from './metadata-fetch.js';
 import { nodeHash } from './node-hash.js';
 import { acceptIncoming } from './peer/mse.js';
@@ -43,6 +44,9 @@ export interface SessionOptions {
     readonly outgoing?: OutgoingEncryption;
   };
   readonly peerTimeouts?: PeerTimeouts;
+  /** A DHT to find peers with (the caller starts and closes it): every torrent that is not
+   * private asks it for peers and announces itself there. */
+  readonly dht?: PeerLookup;
 }
 
 export interface AddOptions {
@@ -194,6 +198,7 @@ export class Session {
         maxPeers: options.maxPeers,
         trackers: options.trackers,
         metadataTimeoutMs: options.metadataTimeoutMs,
+        dht: this.options.dht,
       }),
     });
     const skeys = hashes.flatMap((h) =>
@@ -244,6 +249,15 @@ export class Session {
       rng: this.rng,
       port: this.port,
       ...(timeoutMs === undefined ? {} : { timeoutMs }),
+      ...(this.options.dht === undefined
+        ? {}
+        : {
+            discover: discoverThrough(
+              this.options.dht,
+              (magnet.infoHashV1 ?? magnet.infoHashV2) as Uint8Array,
+              this.port,
+            ),
+          }),
     });
   }
 

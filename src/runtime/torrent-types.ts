@@ -5,6 +5,7 @@ import type { FanseedError } from '../lib/errors.js';
 import type { PeerId } from '../lib/ids.js';
 import type { Rng } from '../lib/ports.js';
 import type { TokenBucket } from '../lib/token-bucket.js';
+import type { PeerLookup } from './dht/dht-discovery.js';
 import type { PeerTimeouts } from './peer/peer-socket.js';
 import type { Storage } from './storage/storage.js';
 import type { ConnectionBudget, OutgoingEncryption } from './trading.js';
@@ -39,6 +40,8 @@ export interface TorrentOptions {
   readonly select?: readonly FileRange[];
   /** A magnet link's metadata: peers to ask and how long to try (default 60 s). */
   readonly metadataTimeoutMs?: number;
+  /** The session's DHT, asked for peers unless the torrent is private (BEP 27). */
+  readonly dht?: PeerLookup | undefined;
 }
 
 export type TorrentState =

@@ -18,6 +18,7 @@ import { type TorrentLayout, torrentLayout } from '../core/torrent/torrent-layou
 import { Bitfield } from '../lib/bitfield.js';
 import { toHex } from '../lib/bytes.js';
 import { FanseedError } from '../lib/errors.js';
+import { DhtDiscovery, discoverThrough } from './dht/dht-discovery.js';
 import { createFileStream, type FileStreamOptions, PieceWaiters } from './file-stream.js';
 import { PieceCheckPool } from './hash/piece-check-pool.js';
 import { fetchMetainfo, magnetPeers } from './metadata-fetch.js';
@@ -53,6 +54,7 @@ export class Torrent extends EventEmitter<TorrentEvents> {
   private loaded: Loaded | undefined;
   private trading: Trading | undefined;
   private announcer: Announcer | undefined;
+  private discovery: DhtDiscovery | undefined;
   private stateNow: TorrentState;
   /** Peers the user gave: redialled when they drop. */
   private readonly kept = new KeptPeers();
@@ -143,6 +145,15 @@ export class Torrent extends EventEmitter<TorrentEvents> {
         ...(this.options.metadataTimeoutMs === undefined
           ? {}
           : { timeoutMs: this.options.metadataTimeoutMs }),
+        ...(this.options.dht === undefined
+          ? {}
+          : {
+              discover: discoverThrough(
+                this.options.dht,
+                (magnet.infoHashV1 ?? magnet.infoHashV2) as Uint8Array,
+                this.options.listenPort,
+              ),
+            }),
       });
       if (this.stateNow === 'closed') throw closedError();
       const l = this.load(meta);
@@ -281,6 +292,16 @@ export class Torrent extends EventEmitter<TorrentEvents> {
   private startAnnouncing(meta: Metainfo): void {
     const port = this.options.listenPort;
     const hash = meta.infoHashV1 ?? meta.infoHashV2?.subarray(0, 20);
+    if (this.options.dht !== undefined && !meta.private && hash !== undefined) {
+      this.discovery = new DhtDiscovery(this.options.dht, hash, {
+        port,
+        seed: () => this.stateNow === 'seeding',
+        onPeers: (peers) => {
+          for (const p of peers) this.trading?.connectTo(p.host, p.port);
+        },
+      });
+      this.discovery.start();
+    }
     if (this.options.trackers === false || meta.announce.length === 0 || !port || !hash) return;
     this.announcer = new Announcer({
       tiers: meta.announce,
@@ -340,6 +361,8 @@ export class Torrent extends EventEmitter<TorrentEvents> {
     const announcer = this.announcer;
     this.trading = undefined;
     this.announcer = undefined;
+    this.discovery?.stop();
+    this.discovery = undefined;
     this.kept.stop();
     if (trading !== undefined) {
       await trading.close();

@@ -111,6 +111,10 @@ const MAX_TRANSACTIONS = 4096;
 const MAX_RATE_ENTRIES = 10_000;
 const MAINTENANCE_EVERY_MS = 60_000;
 const PINGS_PER_ROUND = 8;
+/** A node that knows fewer than k others joins again after this, then twice as long, up to a
+ * minute (everyone may have joined at once, when the routers knew nobody yet). */
+const JOIN_RETRY_MS = 5000;
+const JOIN_RETRY_MAX_MS = 60_000;
 
 export class DhtNode {
   readonly table: RoutingTable;
@@ -125,6 +129,10 @@ export class DhtNode {
   private nextT = 0;
   private nextLookup = 1;
   private lastMaintenance: number;
+  /** Where we joined through, asked again while the table stays small. */
+  private routers: readonly NodeAddress[] = [];
+  private lastJoin: number | undefined;
+  private joinRetryMs = JOIN_RETRY_MS;
   private served = 0;
   private dropped = 0;
   private refused = 0;
@@ -168,6 +176,8 @@ export class DhtNode {
 
   /** Joins the network through routers known only by address: a lookup of our own id. */
   bootstrap(routers: readonly NodeAddress[], now: number): number {
+    this.routers = routers;
+    this.lastJoin = now;
     const id = this.startLookup('find_node', this.o.id, undefined, now, false);
     const record = this.lookups.get(id) as LookupRecord;
     record.joining = true;
@@ -241,6 +251,15 @@ export class DhtNode {
         this.lookups.get(tx.lookup)?.lookup.slow(tx.id);
         this.pump(tx.lookup, now);
       }
+    }
+    if (
+      this.lastJoin !== undefined &&
+      this.table.size < this.o.k &&
+      now - this.lastJoin >= this.joinRetryMs &&
+      ![...this.lookups.values()].some((l) => l.joining)
+    ) {
+      this.joinRetryMs = Math.min(this.joinRetryMs * 2, JOIN_RETRY_MAX_MS);
+      this.bootstrap(this.routers, now);
     }
     if (now - this.lastMaintenance >= MAINTENANCE_EVERY_MS) {
       this.lastMaintenance = now;

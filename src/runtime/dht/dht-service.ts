@@ -223,6 +223,6 @@ export const parseBootstrap = (value: string): string => {
   const at = value.lastIndexOf(':');
   const port = Number(value.slice(at + 1));
   if (at <= 0 || !Number.isInteger(port) || port < 1 || port > 65535)
-    throw new FanseedError('API_BAD_ARGUMENT', `${value}: expected HOST:PORT`);
+    throw new FanseedError('CLI_USAGE', `--dht-bootstrap ${value} is not HOST:PORT`);
   return value;
 };

@@ -266,6 +266,7 @@ const startSeeder = async (
       work.dataDir,
       '--skip-check',
       '--json',
+      '--no-dht',
     ],
     work.timeFile('seeder'),
   );
@@ -308,6 +309,7 @@ const startLeecher = (
           '--peer',
           `127.0.0.1:${port}`,
           '--json',
+          '--no-dht',
         ],
         work.timeFile('leecher'),
       );

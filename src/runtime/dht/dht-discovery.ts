@@ -16,6 +16,8 @@ export interface PeerLookup {
   ): Promise<DhtLookupResult>;
 }
 
+const JOINING_RETRY_MS = 2000;
+
 export interface DhtDiscoveryOptions {
   /** Our listen port, to be announced (none: only look). */
   readonly port?: number | undefined;
@@ -49,19 +51,24 @@ export class DhtDiscovery {
     const { port } = this.options;
     const announce =
       port === undefined || port === 0 ? undefined : { port, seed: this.options.seed?.() === true };
-    let found = 0;
+    let r: DhtLookupResult;
     try {
-      const r = await this.dht.getPeers(this.infoHash, announce, (peers) => {
+      r = await this.dht.getPeers(this.infoHash, announce, (peers) => {
         if (!this.stopped) this.options.onPeers(peers);
       });
-      found = r.peers.length;
     } catch {
       // A closed DHT: nothing more to find.
       return;
     }
     if (this.stopped) return;
+    // Nobody to ask yet (the DHT is still joining): soon again. Nobody with peers, or nobody
+    // took our announce: in a minute. Otherwise at the usual pace.
     const wait =
-      found === 0 ? (this.options.retryMs ?? 60_000) : (this.options.everyMs ?? 15 * 60_000);
+      r.stats.queried === 0
+        ? JOINING_RETRY_MS
+        : r.peers.length === 0 || (announce !== undefined && r.announced === 0)
+          ? (this.options.retryMs ?? 60_000)
+          : (this.options.everyMs ?? 15 * 60_000);
     this.timer = setTimeout(() => void this.round(), wait);
     this.timer.unref();
   }

@@ -10,6 +10,7 @@ export interface PeerFlags {
   dht: boolean;
   dhtBootstrap: string[];
   dhtState?: string;
+  pex: boolean;
   lsd: boolean;
   uploadLimit?: string;
   downloadLimit?: string;
@@ -46,6 +47,7 @@ export const addPeerOptions = (command: Command): Command =>
       [],
     )
     .option('--dht-state <file>', 'keep the DHT routing table in this file across runs')
+    .option('--no-pex', 'do not exchange peers with peers (BEP 11)')
     .addOption(
       new Option('--no-lsd', 'do not use local peer discovery (not built yet: always off)'),
     );

@@ -84,6 +84,7 @@ export const runTransfer = async (plan: TransferPlan, io: CliIo): Promise<void> 
   const session = await Session.open({
     port,
     ...(dht === undefined ? {} : { dht }),
+    pex: plan.flags.pex,
     encryption: encryptionFor(plan.flags.encryption),
     ...(uploadLimit === undefined ? {} : { uploadLimit }),
     ...(downloadLimit === undefined ? {} : { downloadLimit }),

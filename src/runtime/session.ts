@@ -47,6 +47,8 @@ export interface SessionOptions {
   /** A DHT to find peers with (the caller starts and closes it): every torrent that is not
    * private asks it for peers and announces itself there. */
   readonly dht?: PeerLookup;
+  /** Peer exchange (BEP 11) for every torrent: on unless false. */
+  readonly pex?: boolean;
 }
 
 export interface AddOptions {
@@ -199,6 +201,7 @@ export class Session {
         trackers: options.trackers,
         metadataTimeoutMs: options.metadataTimeoutMs,
         dht: this.options.dht,
+        pex: this.options.pex,
       }),
     });
     const skeys = hashes.flatMap((h) =>

@@ -42,6 +42,8 @@ export interface TorrentOptions {
   readonly metadataTimeoutMs?: number;
   /** The session's DHT, asked for peers unless the torrent is private (BEP 27). */
   readonly dht?: PeerLookup | undefined;
+  /** Peer exchange (BEP 11): on unless false (never for private torrents). */
+  readonly pex?: boolean | undefined;
 }
 
 export type TorrentState =

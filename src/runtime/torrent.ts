@@ -234,6 +234,7 @@ export class Torrent extends EventEmitter<TorrentEvents> {
         maxPeers: o.maxPeers ?? 50,
         connections: o.connections,
         outgoing: o.outgoing,
+        pex: o.pex,
       },
       {
         pieceVerified: (piece) => {

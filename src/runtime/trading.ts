@@ -30,6 +30,7 @@ import {
   type PeerTimeouts,
   readInto,
 } from './peer/peer-socket.js';
+import { OUR_UT_PEX, PexExchange, UT_PEX_KEY } from './peer/pex-exchange.js';
 import { UploadQueue } from './peer/upload-queue.js';
 import { PieceCache } from './piece-cache.js';
 import type { PieceWriter } from './piece-writer.js';
@@ -64,6 +65,8 @@ export interface TradingOptions {
   readonly connections?: ConnectionBudget | undefined;
   /** Outgoing connections: plain BitTorrent, MSE first with a plain retry, or MSE only. */
   readonly outgoing?: OutgoingEncryption | undefined;
+  /** Peer exchange (BEP 11), on unless false; never for private torrents. */
+  readonly pex?: boolean | undefined;
 }
 
 export type OutgoingEncryption = 'plaintext' | 'prefer' | 'require';
@@ -103,6 +106,7 @@ export class Trading {
   /** Pieces being checked and written: a closing torrent lets them finish. */
   private readonly verifying = new Set<Promise<void>>();
   private closing = false;
+  private readonly pex: PexExchange;
   downloaded = 0;
   uploaded = 0;
   misbehaving = 0;
@@ -113,6 +117,11 @@ export class Trading {
   ) {
     const { layout, storage } = o;
     this.cache = new PieceCache(storage, (piece) => layout.wireGeometry.pieceSize(piece));
+    this.pex = new PexExchange({
+      enabled: o.pex !== false && !o.meta.private,
+      send: (key, id, payload) => this.links.get(key)?.sock.send({ kind: 'extended', id, payload }),
+      dial: (host, port) => this.connectTo(host, port),
+    });
     this.timer = setInterval(() => this.tick(), 1000);
   }
 
@@ -238,6 +247,7 @@ export class Trading {
             clearTimeout(link.limitTimer);
             link.uploads.close();
             this.links.delete(key);
+            this.pex.closed(key);
             this.o.swarm.peerClosed(key);
           }
           this.hooks.peerDisconnect(
@@ -285,11 +295,12 @@ export class Trading {
     });
     const link: Link = { key, address, sock, uploads, limitedUntil: 0 };
     this.links.set(key, link);
+    this.pex.connected(key, address, !incoming);
     this.updateReading(link);
     if (h.flags.extensionProtocol) {
       const payload = encodeExtendedHandshake({
         // BEP 9: we hand our metadata to peers that came with only a magnet link.
-        extensions: new Map([[UT_METADATA_KEY, OUR_UT_METADATA]]),
+        extensions: new Map([[UT_METADATA_KEY, OUR_UT_METADATA], ...this.pex.extensions]),
         metadataSize: meta.info.length,
         client: this.o.client ?? 'fanseed',
         requestQueue: swarm.maxIncoming,
@@ -347,8 +358,10 @@ export class Trading {
       if (h.value.requestQueue !== undefined)
         this.o.swarm.setMaxRequests(key, h.value.requestQueue);
       link.utMetadata = h.value.extensions.get(UT_METADATA_KEY);
+      this.pex.handshake(key, h.value.extensions.get(UT_PEX_KEY), h.value.port);
       return;
     }
+    if (id === OUR_UT_PEX) return this.pex.message(key, payload);
     if (id !== OUR_UT_METADATA || link.utMetadata === undefined || link.utMetadata === 0) return;
     const reply = metadataReply(this.o.meta.info, payload);
     if (reply !== undefined)
@@ -357,6 +370,7 @@ export class Trading {
 
   private tick(): void {
     this.o.swarm.tick(Date.now());
+    this.pex.tick(Date.now());
     this.run();
   }
 

@@ -181,12 +181,7 @@ export class DhtNode {
     const id = this.startLookup('find_node', this.o.id, undefined, now, false);
     const record = this.lookups.get(id) as LookupRecord;
     record.joining = true;
-    for (const to of routers) {
-      if (
-        this.query(to, undefined, { method: 'find_node', target: this.o.id }, 'bootstrap', now, id)
-      )
-        record.pendingRouters++;
-    }
+    this.askRouters(id, routers, now);
     this.pump(id, now);
     return id;
   }
@@ -215,7 +210,7 @@ export class DhtNode {
     const m = decoded.value;
     if (m.kind === 'query') {
       if (this.o.readOnly) return;
-      if (!this.allow(from.host, now)) {
+      if (!this.allow(from, now)) {
         this.dropped++;
         return;
       }
@@ -289,8 +284,13 @@ export class DhtNode {
     const record = this.lookups.get(tx.lookup);
     if (record === undefined) return;
     if (tx.purpose === 'bootstrap') {
+      // A router (known by address only) answered: from now on it is a node of the lookup like
+      // any other, with its peers and its token (a small network's router is often among the
+      // closest nodes of all).
       record.pendingRouters--;
-      record.lookup.add(learned);
+      record.lookup.add([node]);
+      record.lookup.answer(m.id, learned, m.values ?? [], m.token);
+      this.reportPeers(tx.lookup, record);
     } else if (tx.purpose === 'lookup') {
       record.lookup.answer(m.id, learned, m.values ?? [], m.token);
       this.reportPeers(tx.lookup, record);
@@ -322,8 +322,26 @@ export class DhtNode {
       k: this.o.k,
     });
     this.lookups.set(id, { lookup, announce, pendingRouters: 0, reported: 0, joining: false });
+    // A table still this small (joining, or a network of a few nodes): ask the routers too.
+    if (pumpNow && this.table.size < this.o.k) this.askRouters(id, this.routers, now);
     if (pumpNow) this.pump(id, now);
     return id;
+  }
+
+  /** Sends the lookup's query to routers known by address only. */
+  private askRouters(id: number, routers: readonly NodeAddress[], now: number): void {
+    const record = this.lookups.get(id);
+    if (record === undefined) return;
+    const query = this.queryFor(record.lookup);
+    for (const to of routers) {
+      if (this.query(to, undefined, query, 'bootstrap', now, id)) record.pendingRouters++;
+    }
+  }
+
+  private queryFor(lookup: Lookup): KrpcQuery {
+    return lookup.kind === 'get_peers'
+      ? { method: 'get_peers', infoHash: lookup.target }
+      : { method: 'find_node', target: lookup.target as NodeId };
   }
 
   /** Sends the lookup's next queries, or ends it. */
@@ -331,10 +349,7 @@ export class DhtNode {
     const record = this.lookups.get(id);
     if (record === undefined) return;
     const { lookup } = record;
-    const query: KrpcQuery =
-      lookup.kind === 'get_peers'
-        ? { method: 'get_peers', infoHash: lookup.target }
-        : { method: 'find_node', target: lookup.target as NodeId };
+    const query = this.queryFor(lookup);
     for (const n of lookup.next()) {
       if (!this.query(n.address, n.id, query, 'lookup', now, id)) lookup.failed(n.id);
     }
@@ -429,7 +444,11 @@ export class DhtNode {
     else this.openTo.delete(a);
   }
 
-  private allow(host: string, now: number): boolean {
+  /** Per address, as a NAT hides many users behind one; on loopback, per socket, since several
+   * nodes on one machine are no abuse (and tests and benchmarks run many). */
+  private allow(from: NodeAddress, now: number): boolean {
+    const loopback = from.host.startsWith('127.') || from.host === '::1';
+    const host = loopback ? `${from.host}:${from.port}` : from.host;
     let bucket = this.rates.get(host);
     if (bucket === undefined) {
       if (this.rates.size >= MAX_RATE_ENTRIES) this.rates.clear();

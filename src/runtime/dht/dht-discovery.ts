@@ -64,7 +64,7 @@ export class DhtDiscovery {
     // Nobody to ask yet (the DHT is still joining): soon again. Nobody with peers, or nobody
     // took our announce: in a minute. Otherwise at the usual pace.
     const wait =
-      r.stats.queried === 0
+      r.stats.queried === 0 && r.stats.answered === 0
         ? JOINING_RETRY_MS
         : r.peers.length === 0 || (announce !== undefined && r.announced === 0)
           ? (this.options.retryMs ?? 60_000)

@@ -267,6 +267,7 @@ const startSeeder = async (
       '--skip-check',
       '--json',
       '--no-dht',
+      '--no-lsd',
     ],
     work.timeFile('seeder'),
   );
@@ -310,6 +311,7 @@ const startLeecher = (
           `127.0.0.1:${port}`,
           '--json',
           '--no-dht',
+          '--no-lsd',
         ],
         work.timeFile('leecher'),
       );

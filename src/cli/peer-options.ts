@@ -49,7 +49,7 @@ export const addPeerOptions = (command: Command): Command =>
     .option('--dht-state <file>', 'keep the DHT routing table in this file across runs')
     .option('--no-pex', 'do not exchange peers with peers (BEP 11)')
     .addOption(
-      new Option('--no-lsd', 'do not use local peer discovery (not built yet: always off)'),
+      new Option('--no-lsd', 'do not announce to or look for peers on the local network (BEP 14)'),
     );
 
 /** The session's encryption settings for `--encryption`. */

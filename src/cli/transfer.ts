@@ -5,6 +5,7 @@ import type { Metainfo } from '../core/metainfo/types.js';
 import { realFileCount } from '../core/torrent/selection.js';
 import { FanseedError } from '../lib/errors.js';
 import { DhtService, parseBootstrap } from '../runtime/dht/dht-service.js';
+import { LocalDiscovery } from '../runtime/lsd/local-discovery.js';
 import { loadTorrentSource } from '../runtime/read-torrent.js';
 import { Session, systemRng } from '../runtime/session.js';
 import type { Torrent } from '../runtime/torrent.js';
@@ -81,14 +82,18 @@ export const runTransfer = async (plan: TransferPlan, io: CliIo): Promise<void> 
   const downloadLimit = parseRate(plan.flags.downloadLimit, '--download-limit');
   const maxPeers = parseCount(plan.flags.maxPeers, '--max-peers');
   const dht = plan.flags.dht ? await startDht(plan.flags, port) : undefined;
+  let listening: Session | undefined;
+  const lsd = plan.flags.lsd ? await startLsd(() => listening?.port ?? 0, io) : undefined;
   const session = await Session.open({
     port,
     ...(dht === undefined ? {} : { dht }),
+    ...(lsd === undefined ? {} : { lsd }),
     pex: plan.flags.pex,
     encryption: encryptionFor(plan.flags.encryption),
     ...(uploadLimit === undefined ? {} : { uploadLimit }),
     ...(downloadLimit === undefined ? {} : { downloadLimit }),
   });
+  listening = session;
   let reporter: Reporter | undefined;
   try {
     const json = plan.flags.json === true;
@@ -138,6 +143,17 @@ export const runTransfer = async (plan: TransferPlan, io: CliIo): Promise<void> 
     reporter?.stop();
     await session.close();
     await dht?.close();
+    await lsd?.close();
+  }
+};
+
+/** Local discovery, or a warning when this machine cannot multicast (no route, port taken). */
+const startLsd = async (port: () => number, io: CliIo): Promise<LocalDiscovery | undefined> => {
+  try {
+    return await LocalDiscovery.start({ port });
+  } catch (e) {
+    io.err(`warning: local peer discovery is off: ${(e as Error).message}\n`);
+    return undefined;
   }
 };
 

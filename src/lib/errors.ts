@@ -75,6 +75,7 @@ export const ERROR_CATALOGUE = {
     'A DHT (KRPC) packet that is not bencode, too large, or lacks a field its kind requires.',
   DHT_BAD_NODE: 'Compact node or peer information of the wrong length, or an invalid address.',
   PEX_BAD_MESSAGE: 'A peer exchange (ut_pex) message that is malformed or over its limits.',
+  LSD_BAD_MESSAGE: 'A local service discovery (BEP 14) datagram that is malformed or too large.',
   CREATE_NO_FILES: 'Nothing to put in the torrent (missing path or no files).',
   CREATE_BAD_OPTION: 'An option to torrent creation is invalid.',
   IO_NOT_FOUND: 'A file or folder does not exist.',

@@ -13,7 +13,9 @@ import { FanseedError } from '../lib/errors.js';
 import { makePeerId, type PeerId } from '../lib/ids.js';
 import type { Rng } from '../lib/ports.js';
 import { TokenBucket } from '../lib/token-bucket.js';
-import { discoverThrough, type PeerLookup } from './dht/dht-discovery.js';
+import type { PeerLookup } from './dht/dht-discovery.js';
+import type { LocalPeers } from './lsd/local-discovery.js';
+import { magnetDiscovery } from './magnet-discovery.js';
 import { fetchMetainfo } from './metadata-fetch.js';
 import { nodeHash } from './node-hash.js';
 import { acceptIncoming } from './peer/mse.js';
@@ -47,6 +49,8 @@ export interface SessionOptions {
   /** A DHT to find peers with (the caller starts and closes it): every torrent that is not
    * private asks it for peers and announces itself there. */
   readonly dht?: PeerLookup;
+  /** Local service discovery (BEP 14, the caller starts and closes it). */
+  readonly lsd?: LocalPeers;
   /** Peer exchange (BEP 11) for every torrent: on unless false. */
   readonly pex?: boolean;
 }
@@ -202,6 +206,7 @@ export class Session {
         metadataTimeoutMs: options.metadataTimeoutMs,
         dht: this.options.dht,
         pex: this.options.pex,
+        lsd: this.options.lsd,
       }),
     });
     const skeys = hashes.flatMap((h) =>
@@ -252,15 +257,12 @@ export class Session {
       rng: this.rng,
       port: this.port,
       ...(timeoutMs === undefined ? {} : { timeoutMs }),
-      ...(this.options.dht === undefined
-        ? {}
-        : {
-            discover: discoverThrough(
-              this.options.dht,
-              (magnet.infoHashV1 ?? magnet.infoHashV2) as Uint8Array,
-              this.port,
-            ),
-          }),
+      ...magnetDiscovery(
+        (magnet.infoHashV1 ?? magnet.infoHashV2) as Uint8Array,
+        this.port,
+        this.options.dht,
+        this.options.lsd,
+      ),
     });
   }
 

@@ -6,6 +6,7 @@ import type { PeerId } from '../lib/ids.js';
 import type { Rng } from '../lib/ports.js';
 import type { TokenBucket } from '../lib/token-bucket.js';
 import type { PeerLookup } from './dht/dht-discovery.js';
+import type { LocalPeers } from './lsd/local-discovery.js';
 import type { PeerTimeouts } from './peer/peer-socket.js';
 import type { Storage } from './storage/storage.js';
 import type { ConnectionBudget, OutgoingEncryption } from './trading.js';
@@ -42,6 +43,8 @@ export interface TorrentOptions {
   readonly metadataTimeoutMs?: number;
   /** The session's DHT, asked for peers unless the torrent is private (BEP 27). */
   readonly dht?: PeerLookup | undefined;
+  /** Local service discovery (BEP 14), unless the torrent is private. */
+  readonly lsd?: LocalPeers | undefined;
   /** Peer exchange (BEP 11): on unless false (never for private torrents). */
   readonly pex?: boolean | undefined;
 }

@@ -18,9 +18,10 @@ import { type TorrentLayout, torrentLayout } from '../core/torrent/torrent-layou
 import { Bitfield } from '../lib/bitfield.js';
 import { toHex } from '../lib/bytes.js';
 import { FanseedError } from '../lib/errors.js';
-import { DhtDiscovery, discoverThrough } from './dht/dht-discovery.js';
+import { DhtDiscovery } from './dht/dht-discovery.js';
 import { createFileStream, type FileStreamOptions, PieceWaiters } from './file-stream.js';
 import { PieceCheckPool } from './hash/piece-check-pool.js';
+import { magnetDiscovery } from './magnet-discovery.js';
 import { fetchMetainfo, magnetPeers } from './metadata-fetch.js';
 import { KeptPeers } from './peer/kept-peers.js';
 import type { NegotiatedStream, PeerSocket } from './peer/peer-socket.js';
@@ -55,6 +56,7 @@ export class Torrent extends EventEmitter<TorrentEvents> {
   private trading: Trading | undefined;
   private announcer: Announcer | undefined;
   private discovery: DhtDiscovery | undefined;
+  private stopLsd: (() => void) | undefined;
   private stateNow: TorrentState;
   /** Peers the user gave: redialled when they drop. */
   private readonly kept = new KeptPeers();
@@ -145,15 +147,12 @@ export class Torrent extends EventEmitter<TorrentEvents> {
         ...(this.options.metadataTimeoutMs === undefined
           ? {}
           : { timeoutMs: this.options.metadataTimeoutMs }),
-        ...(this.options.dht === undefined
-          ? {}
-          : {
-              discover: discoverThrough(
-                this.options.dht,
-                (magnet.infoHashV1 ?? magnet.infoHashV2) as Uint8Array,
-                this.options.listenPort,
-              ),
-            }),
+        ...magnetDiscovery(
+          (magnet.infoHashV1 ?? magnet.infoHashV2) as Uint8Array,
+          this.options.listenPort,
+          this.options.dht,
+          this.options.lsd,
+        ),
       });
       if (this.stateNow === 'closed') throw closedError();
       const l = this.load(meta);
@@ -303,6 +302,9 @@ export class Torrent extends EventEmitter<TorrentEvents> {
       });
       this.discovery.start();
     }
+    if (this.options.lsd !== undefined && !meta.private && hash !== undefined) {
+      this.stopLsd = this.options.lsd.watch(hash, (host, p) => this.trading?.connectTo(host, p));
+    }
     if (this.options.trackers === false || meta.announce.length === 0 || !port || !hash) return;
     this.announcer = new Announcer({
       tiers: meta.announce,
@@ -364,6 +366,8 @@ export class Torrent extends EventEmitter<TorrentEvents> {
     this.announcer = undefined;
     this.discovery?.stop();
     this.discovery = undefined;
+    this.stopLsd?.();
+    this.stopLsd = undefined;
     this.kept.stop();
     if (trading !== undefined) {
       await trading.close();

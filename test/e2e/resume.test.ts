@@ -25,7 +25,7 @@ const start = (
   events: Array<Record<string, unknown>>;
   wait: (pred: (e: Record<string, unknown>) => boolean) => Promise<Record<string, unknown>>;
 } => {
-  const child = spawn(process.execPath, [BIN, ...args, '--json', '--no-dht'], {
+  const child = spawn(process.execPath, [BIN, ...args, '--json', '--no-dht', '--no-lsd'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);

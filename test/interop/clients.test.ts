@@ -114,8 +114,8 @@ const fanseed = (...args: string[]): Running =>
   procs.start(`fanseed ${args[0] ?? ''}`, process.execPath, [
     FANSEED_BIN,
     ...args,
-    // Tests never reach the public DHT routers.
-    ...(args[0] === 'download' || args[0] === 'seed' ? ['--no-dht'] : []),
+    // Tests never reach the public DHT routers or the LAN.
+    ...(args[0] === 'download' || args[0] === 'seed' ? ['--no-dht', '--no-lsd'] : []),
   ]);
 
 const fanseedCli = async (...args: string[]): Promise<string> => {

@@ -75,6 +75,7 @@ const fanseed = (...args: string[]) =>
     ...args,
     '--dht-bootstrap',
     `${HOST}:${router.port}`,
+    '--no-lsd',
     '--json',
   ]);
 

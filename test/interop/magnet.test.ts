@@ -70,7 +70,7 @@ const download = (
   new Promise((resolve) => {
     const child = spawn(
       process.execPath,
-      [BIN, 'download', magnet, '-o', out, '--peer', peer, '--json', '--no-dht'],
+      [BIN, 'download', magnet, '-o', out, '--peer', peer, '--json', '--no-dht', '--no-lsd'],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     children.push(child);
@@ -127,7 +127,7 @@ describe('libtorrent downloads from a magnet link alone', () => {
     const meta = unwrap(parseTorrent(bytes, nodeHash));
     const seeder = spawn(
       process.execPath,
-      [BIN, 'seed', torrent, '-p', join(dir, 'src'), '--json', '--no-dht'],
+      [BIN, 'seed', torrent, '-p', join(dir, 'src'), '--json', '--no-dht', '--no-lsd'],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     children.push(seeder);

@@ -178,8 +178,8 @@ const fanseed = (...args: string[]): Running =>
   start(`fanseed ${args.join(' ')}`, process.execPath, [
     FANSEED_BIN,
     ...args,
-    // Tests never reach the public DHT routers.
-    ...(args[0] === 'download' || args[0] === 'seed' ? ['--no-dht'] : []),
+    // Tests never reach the public DHT routers or the LAN.
+    ...(args[0] === 'download' || args[0] === 'seed' ? ['--no-dht', '--no-lsd'] : []),
   ]);
 
 /** The CLI contract: with --json, every stdout line is one JSON object naming its event. */

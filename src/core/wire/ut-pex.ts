@@ -5,6 +5,7 @@
  * one message a minute to a peer and at most 50 added peers in it; never for private torrents
  * (BEP 27: the runtime does not offer the extension there).
  */
+import { concatBytes } from '../../lib/bytes.js';
 import type { ErrorValue } from '../../lib/errors.js';
 import { err, ok, type Result } from '../../lib/result.js';
 import { decode, encode } from '../bencode/index.js';
@@ -115,23 +116,13 @@ export const encodePex = (m: PexMessage): Uint8Array => {
       const e = familyOf(a.host) === family ? encodeEndpoint(a) : undefined;
       return e === undefined ? [] : [e];
     });
-    dict.set(`added${suffix}`, join(addedBytes.map((x) => x.e)));
+    dict.set(`added${suffix}`, concatBytes(addedBytes.map((x) => x.e)));
     dict.set(`added${suffix}.f`, new Uint8Array(addedBytes.map((x) => x.flags & 0xff)));
-    dict.set(`dropped${suffix}`, join(dropped));
+    dict.set(`dropped${suffix}`, concatBytes(dropped));
   }
   const bytes = encode(dict);
   if (!bytes.ok) throw new Error(`ut_pex message not encodable: ${bytes.error.message}`);
   return bytes.value;
-};
-
-const join = (parts: readonly Uint8Array[]): Uint8Array => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 };
 
 const keyOf = (a: NodeAddress): string => `${a.host}:${a.port}`;

@@ -234,6 +234,8 @@ export class Torrent extends EventEmitter<TorrentEvents> {
         connections: o.connections,
         outgoing: o.outgoing,
         pex: o.pex,
+        // No PORT messages for a private torrent (BEP 27: its peers come from trackers only).
+        dht: l.meta.private ? undefined : o.dht,
       },
       {
         pieceVerified: (piece) => {

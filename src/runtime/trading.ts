@@ -21,6 +21,7 @@ import { bytesToBinary, equalBytes } from '../lib/bytes.js';
 import { FanseedError } from '../lib/errors.js';
 import type { PeerId } from '../lib/ids.js';
 import type { TokenBucket } from '../lib/token-bucket.js';
+import type { PeerLookup } from './dht/dht-discovery.js';
 import type { PieceCheckPool } from './hash/piece-check-pool.js';
 import { metadataReply } from './peer/metadata-serve.js';
 import { encryptOutgoing } from './peer/mse.js';
@@ -67,6 +68,8 @@ export interface TradingOptions {
   readonly outgoing?: OutgoingEncryption | undefined;
   /** Peer exchange (BEP 11), on unless false; never for private torrents. */
   readonly pex?: boolean | undefined;
+  /** The session's DHT node, for BEP 5 PORT messages both ways. */
+  readonly dht?: PeerLookup | undefined;
 }
 
 export type OutgoingEncryption = 'plaintext' | 'prefer' | 'require';
@@ -216,6 +219,7 @@ export class Trading {
     return encodeHandshake(hash, this.o.peerId, {
       extensionProtocol: true,
       fast: true,
+      dht: this.o.dht?.port !== undefined,
       v2Upgrade: meta.version === 'hybrid',
     });
   }
@@ -308,6 +312,9 @@ export class Trading {
       });
       sock.send({ kind: 'extended', id: EXTENDED_HANDSHAKE_ID, payload });
     }
+    // BEP 5: both ends run a DHT node, so each tells the other where it listens.
+    const dhtPort = this.o.dht?.port;
+    if (h.flags.dht && dhtPort !== undefined) sock.send({ kind: 'port', port: dhtPort });
     swarm.peerConnected(key, h.flags.fast, Date.now());
     this.hooks.peerConnect(address);
     this.run();
@@ -316,6 +323,11 @@ export class Trading {
 
   private onMessage(key: PeerKey, m: ValidPeerMessage): void {
     if (m.kind === 'extended') this.onExtended(key, m.id, m.payload);
+    if (m.kind === 'port') {
+      const link = this.links.get(key);
+      const host = link?.sock.socket.remoteAddress?.replace(/^::ffff:/, '');
+      if (host !== undefined) this.o.dht?.addNode?.(host, m.port);
+    }
     if (m.kind === 'piece') this.received(key, m.block.length);
     // Commands are carried out once per received chunk (batchEnd), not once per message.
     this.o.swarm.message(key, m, Date.now());

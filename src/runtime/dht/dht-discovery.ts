@@ -14,6 +14,10 @@ export interface PeerLookup {
     announce?: AnnounceOptions,
     onPeers?: (peers: readonly NodeAddress[]) => void,
   ): Promise<DhtLookupResult>;
+  /** The node's UDP port, told to peers in a BEP 5 PORT message. */
+  readonly port?: number;
+  /** A peer's DHT port (its PORT message): the node pings it, and keeps it if it answers. */
+  addNode?(host: string, port: number): void;
 }
 
 const JOINING_RETRY_MS = 2000;

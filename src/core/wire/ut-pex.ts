@@ -1,31 +1,35 @@
 /**
  * Peer exchange (BEP 11, the `ut_pex` extension): peers tell each other whom they are
  * connected to. A message lists peers added and dropped since the last one (IPv4 in `added` /
- * `dropped`, IPv6 in `added6` / `dropped6`, compact), with a flags byte per added peer. At most
- * one message a minute to a peer and at most 50 added peers in it; never for private torrents
- * (BEP 27: the runtime does not offer the extension there).
+ * `dropped`, IPv6 in `added6` / `dropped6`, compact as BEP 23 and BEP 7 peers), with a flags
+ * byte per added peer. At most one message a minute to a peer and at most 50 added peers in it.
+ * Never for private torrents (BEP 27): the runtime does not offer the extension there, so
+ * nothing here is ever used for one.
  */
-import { concatBytes } from '../../lib/bytes.js';
 import type { ErrorValue } from '../../lib/errors.js';
 import { err, ok, type Result } from '../../lib/result.js';
 import { decode, encode } from '../bencode/index.js';
 import { type BDict, isBytes, isDict } from '../bencode/types.js';
-import {
-  COMPACT_ENDPOINT_BYTES,
-  decodeEndpoint,
-  encodeEndpoint,
-  familyOf,
-} from '../dht/compact.js';
 import type { NodeAddress } from '../dht/types.js';
+import { formatIp, type IpFamily, type PeerAddress, parseIp } from '../tracker-protocol/address.js';
+import {
+  compactPeerBytes,
+  decodeCompactPeers,
+  encodeCompactPeers,
+} from '../tracker-protocol/compact.js';
 
 export const UT_PEX = 'ut_pex';
 
+/** The flags byte of an added peer (BEP 11 "Flags"); other bits are reserved. */
 export const PEX_FLAGS = {
+  /** Prefers encryption (the `e` field of its extension handshake). */
   prefersEncryption: 0x01,
+  /** A seed, or upload only. */
   seed: 0x02,
   utp: 0x04,
+  /** Said it supports `ut_holepunch` in its extension handshake. */
   holepunch: 0x08,
-  /** We connected to it (so it accepts incoming connections). */
+  /** We connected to it (an outgoing connection), so it accepts incoming ones. */
   reachable: 0x10,
 } as const;
 
@@ -39,120 +43,188 @@ export interface PexMessage {
   readonly dropped: readonly NodeAddress[];
 }
 
-const MAX_PAYLOAD = 16 * 1024;
-/** Accepted per list and family; BEP 11 senders keep to 50 added peers a message. */
-const MAX_ENTRIES = 200;
-/** Added (and dropped) peers sent in one message at most. */
+/** Largest payload read: 200 IPv6 entries in each of three lists, with room to spare. */
+export const PEX_MAX_PAYLOAD = 16 * 1024;
+/** Entries accepted per list and family; BEP 11 senders keep to 50 a message after the first. */
+export const PEX_MAX_ENTRIES = 200;
+/** Added (and dropped) peers sent in one message at most (BEP 11). */
 export const PEX_MAX_ADDED = 50;
+/** BEP 11: "no more than 1 PEX message per minute". */
 export const PEX_INTERVAL_MS = 60_000;
+
+/** A flat dictionary of byte strings: one level is all a ut_pex message has. */
+const DECODE_LIMITS = {
+  maxDepth: 2,
+  maxInput: PEX_MAX_PAYLOAD,
+  maxString: PEX_MAX_PAYLOAD,
+  maxIntegerDigits: 20,
+  requireSortedKeys: false,
+} as const;
+
+const FAMILIES = [
+  ['', 'ipv4'],
+  ['6', 'ipv6'],
+] as const;
 
 const bad = (message: string): { ok: false; error: ErrorValue } =>
   err({ code: 'PEX_BAD_MESSAGE', message });
 
+const keyOf = (a: NodeAddress): string => `${a.host}:${a.port}`;
+
+/** One compact list, length and count checked; absent is empty. Port 0 entries stay (the
+ * caller skips them, after reading their flags byte by position). */
 const readList = (
   dict: BDict,
   key: string,
-  family: 'ipv4' | 'ipv6',
-): Result<NodeAddress[], ErrorValue> => {
+  family: IpFamily,
+): Result<readonly PeerAddress[], ErrorValue> => {
   const raw = dict.get(key);
   if (raw === undefined) return ok([]);
   if (!isBytes(raw)) return bad(`${key} is not a string`);
-  const size = COMPACT_ENDPOINT_BYTES[family];
+  const size = compactPeerBytes(family);
   if (raw.length % size !== 0)
     return bad(`${key} of ${raw.length} bytes is not a multiple of ${size}`);
-  if (raw.length / size > MAX_ENTRIES) return bad(`more than ${MAX_ENTRIES} peers in ${key}`);
-  const out: NodeAddress[] = [];
-  for (let at = 0; at < raw.length; at += size) {
-    const a = decodeEndpoint(raw.subarray(at, at + size));
-    if (a !== undefined && a.port !== 0) out.push(a);
-  }
-  return ok(out);
+  if (raw.length / size > PEX_MAX_ENTRIES)
+    return bad(`more than ${PEX_MAX_ENTRIES} peers in ${key}`);
+  const peers = decodeCompactPeers(raw, family, PEX_MAX_ENTRIES);
+  return peers.ok ? peers : bad(`${key}: ${peers.error.message}`);
 };
 
+const readFlags = (dict: BDict, key: string): Result<Uint8Array, ErrorValue> => {
+  const raw = dict.get(key);
+  if (raw === undefined) return ok(new Uint8Array(0));
+  return isBytes(raw) ? ok(raw) : bad(`${key} is not a string`);
+};
+
+/** Reads one family's lists into `added` and `dropped`, skipping port 0 and repeats. */
+const readFamily = (
+  dict: BDict,
+  suffix: '' | '6',
+  family: IpFamily,
+  out: { added: PexPeer[]; dropped: NodeAddress[]; seen: Set<string> },
+): ErrorValue | undefined => {
+  const added = readList(dict, `added${suffix}`, family);
+  if (!added.ok) return added.error;
+  // A flags string shorter than the list leaves the rest at 0; a longer one is not an error.
+  const flags = readFlags(dict, `added${suffix}.f`);
+  if (!flags.ok) return flags.error;
+  const dropped = readList(dict, `dropped${suffix}`, family);
+  if (!dropped.ok) return dropped.error;
+  for (const [i, p] of added.value.entries()) {
+    const address = { host: formatIp(p.ip), port: p.port };
+    const key = `+${keyOf(address)}`;
+    // BEP 11: "Added or removed contacts must not contain duplicates"; keep the first.
+    if (p.port === 0 || out.seen.has(key)) continue;
+    out.seen.add(key);
+    out.added.push({ address, flags: flags.value[i] ?? 0 });
+  }
+  for (const p of dropped.value) {
+    const address = { host: formatIp(p.ip), port: p.port };
+    const key = `-${keyOf(address)}`;
+    if (p.port === 0 || out.seen.has(key)) continue;
+    out.seen.add(key);
+    out.dropped.push(address);
+  }
+  return undefined;
+};
+
+/**
+ * Reads a ut_pex payload (BEP 11). Keys may come in any order; unknown keys are ignored.
+ * Refused with PEX_BAD_MESSAGE: more than 16 KiB, not a flat dictionary, a list or flags value
+ * that is not a string, a list length that is not a whole number of 6 (IPv4) or 18 (IPv6)
+ * byte entries, or more than 200 entries in one list.
+ */
 export const decodePex = (payload: Uint8Array): Result<PexMessage, ErrorValue> => {
-  if (payload.length > MAX_PAYLOAD) return bad(`a message of ${payload.length} bytes`);
-  const d = decode(payload, { maxDepth: 2, maxInput: MAX_PAYLOAD, requireSortedKeys: false });
+  if (payload.length > PEX_MAX_PAYLOAD) return bad(`a message of ${payload.length} bytes`);
+  const d = decode(payload, DECODE_LIMITS);
   if (!d.ok) return bad(`not bencode: ${d.error.message}`);
   if (!isDict(d.value)) return bad('not a dictionary');
-  const dict = d.value;
-  const added: PexPeer[] = [];
-  const dropped: NodeAddress[] = [];
-  for (const [suffix, family] of [
-    ['', 'ipv4'],
-    ['6', 'ipv6'],
-  ] as const) {
-    // Flags are read by position in the raw list, so entries with port 0 are skipped after.
-    const raw = dict.get(`added${suffix}`);
-    const flags = dict.get(`added${suffix}.f`);
-    const list = readList(dict, `added${suffix}`, family);
-    if (!list.ok) return list;
-    const size = COMPACT_ENDPOINT_BYTES[family];
-    if (isBytes(raw)) {
-      for (let i = 0, at = 0; at < raw.length; i++, at += size) {
-        const a = decodeEndpoint(raw.subarray(at, at + size));
-        if (a === undefined || a.port === 0) continue;
-        added.push({ address: a, flags: isBytes(flags) ? (flags[i] ?? 0) : 0 });
-      }
-    }
-    const gone = readList(dict, `dropped${suffix}`, family);
-    if (!gone.ok) return gone;
-    dropped.push(...gone.value);
+  const out = { added: [] as PexPeer[], dropped: [] as NodeAddress[], seen: new Set<string>() };
+  for (const [suffix, family] of FAMILIES) {
+    const e = readFamily(d.value, suffix, family, out);
+    if (e !== undefined) return err(e);
   }
-  return ok({ added, dropped });
+  return ok({ added: out.added, dropped: out.dropped });
 };
 
+/** A peer address that can go on the wire: an IP literal and a port 1..65535. */
+const toPeerAddress = (a: NodeAddress): PeerAddress | undefined => {
+  const ip = parseIp(a.host);
+  if (ip === undefined || !Number.isInteger(a.port) || a.port < 1 || a.port > 65535)
+    return undefined;
+  return { ip, port: a.port };
+};
+
+/**
+ * A ut_pex payload, canonical bencode (sorted keys), with every list present even when empty
+ * (BEP 11: a message must hold at least one of them). Peers go to `added`/`dropped` or
+ * `added6`/`dropped6` by the family of their address; hosts that are not IP literals, and
+ * ports outside 1..65535, are left out.
+ */
 export const encodePex = (m: PexMessage): Uint8Array => {
+  const added = m.added.flatMap((p) => {
+    const a = toPeerAddress(p.address);
+    return a === undefined ? [] : [{ a, flags: p.flags & 0xff }];
+  });
+  const dropped = m.dropped.flatMap((d) => {
+    const a = toPeerAddress(d);
+    return a === undefined ? [] : [a];
+  });
   const dict = new Map<string, Uint8Array>();
-  for (const [suffix, family] of [
-    ['', 'ipv4'],
-    ['6', 'ipv6'],
-  ] as const) {
-    const added = m.added.filter((p) => familyOf(p.address.host) === family);
-    const addedBytes = added.flatMap((p) => {
-      const e = encodeEndpoint(p.address);
-      return e === undefined ? [] : [{ e, flags: p.flags }];
-    });
-    const dropped = m.dropped.flatMap((a) => {
-      const e = familyOf(a.host) === family ? encodeEndpoint(a) : undefined;
-      return e === undefined ? [] : [e];
-    });
-    dict.set(`added${suffix}`, concatBytes(addedBytes.map((x) => x.e)));
-    dict.set(`added${suffix}.f`, new Uint8Array(addedBytes.map((x) => x.flags & 0xff)));
-    dict.set(`dropped${suffix}`, concatBytes(dropped));
+  for (const [suffix, family] of FAMILIES) {
+    const mine = added.filter((p) => p.a.ip.family === family);
+    dict.set(
+      `added${suffix}`,
+      encodeCompactPeers(
+        mine.map((p) => p.a),
+        family,
+      ),
+    );
+    dict.set(`added${suffix}.f`, new Uint8Array(mine.map((p) => p.flags)));
+    dict.set(`dropped${suffix}`, encodeCompactPeers(dropped, family));
   }
   const bytes = encode(dict);
+  // A map of byte strings with ASCII keys always encodes; this cannot happen.
   if (!bytes.ok) throw new Error(`ut_pex message not encodable: ${bytes.error.message}`);
   return bytes.value;
 };
 
-const keyOf = (a: NodeAddress): string => `${a.host}:${a.port}`;
-
 /**
- * What to tell one peer next: the peers connected now that it has not heard of, and those it
- * heard of that are gone. Pure: the caller passes the time, and sends what `next` returns.
+ * What to tell one peer next (BEP 11): the peers connected now that it has not heard of, and
+ * those it heard of that are gone. Pure: the caller passes the time in ms, and sends what
+ * `next` returns. One tracker per peer connection that negotiated `ut_pex`; the caller never
+ * creates one for a private torrent (BEP 27).
+ *
+ * Only connect and disconnect are reported: a peer whose flags change is not sent again.
+ * A peer that leaves and comes back between two messages is elided (BEP 11 allows it).
  */
 export class PexTracker {
+  /** What the peer has heard from us, by the caller's key. */
   private readonly sent = new Map<string, NodeAddress>();
   private last: number | undefined;
 
-  /** The next message, or undefined when it is too early (BEP 11: once a minute) or nothing
-   * changed. `connected` is keyed by "host:port" and must leave out the peer itself. */
+  /**
+   * The next message, or undefined when it is too early (less than a minute since the last
+   * message returned) or nothing changed. The first message may go at once. `connected` is
+   * keyed by "host:port" (any stable text per address will do) and must leave out the peer
+   * itself. At most 50 added and 50 dropped a message; the rest wait for the next one.
+   */
   next(connected: ReadonlyMap<string, PexPeer>, now: number): PexMessage | undefined {
     if (this.last !== undefined && now - this.last < PEX_INTERVAL_MS) return undefined;
-    const added: PexPeer[] = [];
+    const added: Array<[string, PexPeer]> = [];
     for (const [key, peer] of connected) {
       if (added.length >= PEX_MAX_ADDED) break;
-      if (!this.sent.has(key)) added.push(peer);
+      if (!this.sent.has(key)) added.push([key, peer]);
     }
-    const dropped: NodeAddress[] = [];
+    const dropped: Array<[string, NodeAddress]> = [];
     for (const [key, address] of this.sent) {
       if (dropped.length >= PEX_MAX_ADDED) break;
-      if (!connected.has(key)) dropped.push(address);
+      if (!connected.has(key)) dropped.push([key, address]);
     }
     if (added.length === 0 && dropped.length === 0) return undefined;
-    for (const p of added) this.sent.set(keyOf(p.address), p.address);
-    for (const a of dropped) this.sent.delete(keyOf(a));
+    for (const [key, peer] of added) this.sent.set(key, peer.address);
+    for (const [key] of dropped) this.sent.delete(key);
     this.last = now;
-    return { added, dropped };
+    return { added: added.map(([, p]) => p), dropped: dropped.map(([, a]) => a) };
   }
 }

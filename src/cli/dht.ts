@@ -34,7 +34,8 @@ const runDht = async (flags: DhtFlags, io: CliIo): Promise<void> => {
   const json = flags.json === true;
   const report = (event: string): void => {
     const s = dht.stats();
-    if (json) io.out(`${JSON.stringify({ event, port: dht.port, ...s })}\n`);
+    const external = dht.externalAddress ?? null;
+    if (json) io.out(`${JSON.stringify({ event, port: dht.port, external, ...s })}\n`);
     else
       io.err(
         `${event === 'listening' ? `DHT node on UDP port ${dht.port}; ` : ''}routing table ${s.nodes} nodes in ${s.buckets} buckets, ${s.queriesServed} queries served, ${s.torrents} torrents announced\n`,

@@ -14,6 +14,7 @@ import type { HashPort } from '../../lib/hash-port.js';
 import type { NodeId } from '../../lib/ids.js';
 import type { Rng } from '../../lib/ports.js';
 import { TokenBucket } from '../../lib/token-bucket.js';
+import { ExternalAddressVotes } from './external-address.js';
 import { decodeKrpc, encodeKrpc } from './krpc.js';
 import { DEFAULT_LOOKUP_OPTIONS, Lookup, type LookupKind, type LookupStats } from './lookup.js';
 import { randomIdInBucket } from './node-id.js';
@@ -56,6 +57,8 @@ export interface AnnounceOptions {
 
 export type DhtEvent =
   | { readonly kind: 'send'; readonly to: NodeAddress; readonly packet: Uint8Array }
+  /** Other nodes agree on our external address (BEP 42: a node id is derived from it). */
+  | { readonly kind: 'external-address'; readonly host: string }
   /** New peers for a get_peers lookup (sent as they arrive, each peer once per lookup). */
   | {
       readonly kind: 'peers';
@@ -126,6 +129,7 @@ export class DhtNode {
   /** Open transactions per address ("host:port"). */
   private readonly openTo = new Map<string, number>();
   private readonly out: DhtEvent[] = [];
+  private readonly votes = new ExternalAddressVotes();
   private nextT = 0;
   private nextLookup = 1;
   private lastMaintenance: number;
@@ -279,6 +283,10 @@ export class DhtNode {
     const node: NodeInfo = { id: m.id, address: tx.to };
     if (tx.id !== undefined && toHex(tx.id) !== toHex(m.id)) this.table.failed(tx.id);
     this.table.heard(node, now, true);
+    if (m.ip !== undefined) {
+      const agreed = this.votes.vote(tx.to, m.ip.host);
+      if (agreed !== undefined) this.out.push({ kind: 'external-address', host: agreed });
+    }
     const learned = [...(m.nodes ?? []), ...(m.nodes6 ?? [])];
     if (tx.lookup === undefined) return;
     const record = this.lookups.get(tx.lookup);

@@ -1,12 +1,17 @@
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { decodeKrpc, encodeKrpc } from '../../core/dht/krpc.js';
+import { bep42Valid } from '../../core/dht/node-id.js';
 import { utf8 } from '../../lib/bytes.js';
 import type { NodeId } from '../../lib/ids.js';
 import { seededRng } from '../../lib/ports.js';
 import { DhtService } from './dht-service.js';
+import { saveDhtState } from './dht-state-file.js';
 
 const HOST = '127.0.0.1';
 const ping = (t: number) =>
@@ -57,6 +62,31 @@ describe('DhtService under hostile traffic', () => {
     } finally {
       client.close();
       await dht.close();
+    }
+  });
+});
+
+describe('DhtService and BEP 42', () => {
+  it('starts with an id derived from the external address its state file remembers', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'fanseed-dht-state-'));
+    const file = join(dir, 'dht.state');
+    try {
+      const old = new Uint8Array(20).fill(1) as NodeId;
+      await saveDhtState(file, { id: old, nodes: [], external: '203.0.113.5' });
+      const dht = await DhtService.start({
+        host: HOST,
+        bootstrap: [],
+        rng: seededRng(8),
+        stateFile: file,
+      });
+      try {
+        assert.equal(bep42Valid(dht.node.id, '203.0.113.5'), true);
+        assert.equal(dht.externalAddress, '203.0.113.5');
+      } finally {
+        await dht.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

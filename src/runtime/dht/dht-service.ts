@@ -11,6 +11,7 @@ import { EventEmitter } from 'node:events';
 import { isIP } from 'node:net';
 import { type AnnounceOptions, DhtNode, type DhtStats } from '../../core/dht/dht-node.js';
 import type { LookupStats } from '../../core/dht/lookup.js';
+import { bep42Id, bep42Valid } from '../../core/dht/node-id.js';
 import type { NodeAddress } from '../../core/dht/types.js';
 import { FanseedError } from '../../lib/errors.js';
 import type { NodeId } from '../../lib/ids.js';
@@ -72,6 +73,8 @@ export class DhtService extends EventEmitter<DhtServiceEvents> {
     private readonly socket: Socket,
     readonly node: DhtNode,
     private readonly options: DhtServiceOptions,
+    /** Our external address, as other nodes agree on it (kept in the state file). */
+    private external: string | undefined,
   ) {
     super();
     this.lastSave = performance.now();
@@ -90,7 +93,13 @@ export class DhtService extends EventEmitter<DhtServiceEvents> {
   static async start(options: DhtServiceOptions): Promise<DhtService> {
     const saved =
       options.stateFile === undefined ? undefined : await loadDhtState(options.stateFile);
-    const id = saved?.id ?? (randomBytes(20) as Uint8Array as NodeId);
+    // BEP 42: once other nodes have told us our external address, our id derives from it.
+    const external = saved?.external;
+    const derived =
+      external !== undefined && (saved === undefined || !bep42Valid(saved.id, external))
+        ? bep42Id(external, options.rng)
+        : undefined;
+    const id = derived ?? saved?.id ?? (randomBytes(20) as Uint8Array as NodeId);
     const socket = createSocket('udp4');
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);
@@ -109,12 +118,17 @@ export class DhtService extends EventEmitter<DhtServiceEvents> {
       },
       performance.now(),
     );
-    const service = new DhtService(socket, node, options);
+    const service = new DhtService(socket, node, options, external);
     const routers = await resolveAll(options.bootstrap ?? DEFAULT_DHT_ROUTERS);
     const again = (saved?.nodes ?? []).slice(0, SAVED_NODES_ASKED).map((n) => n.address);
     service.node.bootstrap([...routers, ...again], performance.now());
     service.flush();
     return service;
+  }
+
+  /** Our external address, once other nodes agree on it. */
+  get externalAddress(): string | undefined {
+    return this.external;
   }
 
   get port(): number {
@@ -174,7 +188,11 @@ export class DhtService extends EventEmitter<DhtServiceEvents> {
   private save(): Promise<void> {
     const file = this.options.stateFile;
     if (file === undefined) return Promise.resolve();
-    return saveDhtState(file, { id: this.node.id, nodes: this.node.table.nodes() });
+    return saveDhtState(file, {
+      id: this.node.id,
+      nodes: this.node.table.nodes(),
+      external: this.external,
+    });
   }
 
   private flush(): void {
@@ -183,6 +201,10 @@ export class DhtService extends EventEmitter<DhtServiceEvents> {
         case 'send':
           if (!this.closed && isIP(e.to.host) === 4)
             this.socket.send(e.packet, e.to.port, e.to.host);
+          break;
+        case 'external-address':
+          // Kept for the next start: changing ids now would throw the routing table away.
+          this.external = e.host;
           break;
         case 'peers':
           this.pending.get(e.lookup)?.onPeers?.(e.peers);

@@ -29,16 +29,17 @@ def parse_endpoint(text):
     return (host.strip("[]"), int(port))
 
 
-def loopback_session(port=0, *, transfer=True, fixed_port=False):
+def loopback_session(port=0, *, transfer=True, fixed_port=False, host="127.0.0.1"):
     """A session that talks to 127.0.0.1 only and finds no peer by itself (no DHT, LSD, UPnP,
     NAT-PMP), with status and error alerts on.
 
     transfer: only TCP (uTP off both ways, so that a dial does not first try uTP and fall back)
     and several connections from one IP allowed, for peers that all live on 127.0.0.1.
     fixed_port: a busy PORT is an error, not another port.
+    host: the address to listen on (a network-namespace host's own address, say).
     """
     settings = {
-        "listen_interfaces": f"127.0.0.1:{port}",
+        "listen_interfaces": f"{host}:{port}",
         "enable_dht": False,
         "enable_lsd": False,
         "enable_upnp": False,

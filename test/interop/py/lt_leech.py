@@ -1,7 +1,7 @@
 """A libtorrent 2.0 downloader on 127.0.0.1, for transfer tests.
 
     lt_leech.py TORRENT SAVE_PATH [--connect HOST:PORT]... [--timeout SECONDS] [--port PORT]
-                [--encryption rc4|plaintext]
+                [--encryption rc4|plaintext] [--download-limit BYTES_PER_SECOND] [--host ADDRESS]
 
 Adds the torrent (seed_mode off, neither paused nor auto-managed) with SAVE_PATH as the
 folder the data goes in (the torrent's name inside it), dials every --connect peer and dials
@@ -16,7 +16,8 @@ check) and exits 0 when done, 1 otherwise. --port (default 0: any) is the TCP po
 on, so that a seeder can dial this one instead (lt_seed.py --connect). Only TCP is used: uTP
 is off both ways. --encryption forces Message Stream Encryption both ways, with the stream
 RC4-encrypted (rc4) or plain after the encrypted handshake (plaintext); the result line then
-also says {"rc4": bool or null} for the peers it traded with (null: none seen in time).
+--download-limit caps libtorrent's download rate (a peer that stays a leecher a while).
+The result line with --encryption also says {"rc4": bool or null} for the peers it traded with (null: none seen in time).
 """
 import argparse
 import json
@@ -69,17 +70,22 @@ def main():
     parser.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--encryption", choices=("rc4", "plaintext"))
+    parser.add_argument("--download-limit", type=int, default=0, metavar="BYTES_PER_SECOND")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     args = parser.parse_args()
 
     started = time.monotonic()
     handle = None
     seen_rc4 = set()
     try:
-        session = loopback_session(args.port, fixed_port=True)
+        session = loopback_session(args.port, fixed_port=True, host=args.host)
         if args.encryption is not None:
             force_encryption(session, args.encryption)
         try:
             handle = add_torrent(session, args.torrent, args.save_path)
+            if args.download_limit > 0:
+                # The torrent's own limit: the session's spares peers on the local network.
+                handle.set_download_limit(args.download_limit)
         except Exception as e:  # libtorrent's message alone does not name the file
             raise RuntimeError(f"{args.torrent}: {e}") from e
         error = download(session, handle, args.connect, started + args.timeout, seen_rc4)

@@ -152,7 +152,11 @@ describe('peer exchange with libtorrent', () => {
       ...cli,
     ]);
     const exit = await waitForExit(leecher, 60_000, () => describeRun(middle));
-    assert.equal(exit.code, 0, `download ended well\n${describeRun(leecher)}\n${describeRun(middle)}`);
+    assert.equal(
+      exit.code,
+      0,
+      `download ended well\n${describeRun(leecher)}\n${describeRun(middle)}`,
+    );
     const dialled = jsonLines(leecher)
       .filter((e) => e.event === 'peer-connect')
       .map((e) => e.address);

@@ -27,5 +27,15 @@ describe('our external address (BEP 42)', () => {
     const back = decodeDhtState(encodeDhtState({ id, nodes: [], external: '203.0.113.5' }));
     assert.equal(back?.external, '203.0.113.5');
     assert.equal(decodeDhtState(encodeDhtState({ id, nodes: [] }))?.external, undefined);
+    const nodes = [
+      { id, address: { host: '198.51.100.7', port: 6881 } },
+      { id, address: { host: '2001:db8::7', port: 6882 } },
+    ];
+    assert.deepEqual(decodeDhtState(encodeDhtState({ id, nodes }))?.nodes, nodes, 'nodes survive');
+    assert.equal(
+      decodeDhtState(new Uint8Array([1, 2, 3])),
+      undefined,
+      'a damaged file is no state',
+    );
   });
 });

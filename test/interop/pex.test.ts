@@ -46,22 +46,27 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** A v1 torrent of SIZE bytes of its own in `dir/folder/name.mkv`, its file beside. */
+const makeTorrent = async (folder: string, name: string, seed: number) => {
+  await mkdir(join(dir, folder));
+  const bytes = deterministicBytes(SIZE, seed);
+  await writeFile(join(dir, folder, `${name}.mkv`), bytes);
+  const created = await createTorrent(join(dir, folder, `${name}.mkv`), {
+    pieceLength: 64 * 1024,
+    format: 'v1',
+  });
+  const torrentFile = join(dir, `${name}.torrent`);
+  await writeFile(torrentFile, created.torrent);
+  const parsed = parseTorrent(created.torrent, nodeHash);
+  assert.ok(parsed.ok);
+  return { bytes, torrentFile, meta: parsed.value };
+};
+
 describe('peer exchange with libtorrent', () => {
   it('libtorrent learns the seeder from a fanseed peer’s ut_pex and downloads from it', {
     timeout: 90_000,
   }, async () => {
-    await mkdir(join(dir, 'seed'));
-    const bytes = deterministicBytes(SIZE, 21);
-    await writeFile(join(dir, 'seed', 'extra.mkv'), bytes);
-    const created = await createTorrent(join(dir, 'seed', 'extra.mkv'), {
-      pieceLength: 64 * 1024,
-      format: 'v1',
-    });
-    const torrentFile = join(dir, 'extra.torrent');
-    await writeFile(torrentFile, created.torrent);
-    const parsed = parseTorrent(created.torrent, nodeHash);
-    assert.ok(parsed.ok);
-    const meta = parsed.value;
+    const { bytes, torrentFile, meta } = await makeTorrent('seed', 'extra', 21);
 
     const s = await Session.open({ port: 0, host: HOST });
     sessions.push(s);
@@ -102,15 +107,7 @@ describe('peer exchange with libtorrent', () => {
     net = await createNetwork({ hosts: 3 });
     const [h0, h1, h2] = net.hosts;
     assert.ok(h0 !== undefined && h1 !== undefined && h2 !== undefined);
-    await mkdir(join(dir, 'seed2'));
-    const bytes = deterministicBytes(SIZE, 22);
-    await writeFile(join(dir, 'seed2', 'bonus.mkv'), bytes);
-    const created = await createTorrent(join(dir, 'seed2', 'bonus.mkv'), {
-      pieceLength: 64 * 1024,
-      format: 'v1',
-    });
-    const torrentFile = join(dir, 'bonus.torrent');
-    await writeFile(torrentFile, created.torrent);
+    const { bytes, torrentFile } = await makeTorrent('seed2', 'bonus', 22);
 
     const cli = ['--no-dht', '--no-lsd', '--json', '--port', '6881'];
     const seeder = h0.exec(process.execPath, [

@@ -6,6 +6,7 @@ import { parseByteSize } from './format.js';
 export interface PeerFlags {
   port: string;
   peer: string[];
+  webSeed: string[];
   json?: boolean;
   dht: boolean;
   dhtBootstrap: string[];
@@ -24,6 +25,12 @@ export const addPeerOptions = (command: Command): Command =>
     .option(
       '--peer <host:port>',
       'connect to this peer (repeatable)',
+      (v: string, prev: string[]) => [...prev, v],
+      [],
+    )
+    .option(
+      '--web-seed <url>',
+      'also download from this HTTP(S) mirror of the files (BEP 19; repeatable)',
       (v: string, prev: string[]) => [...prev, v],
       [],
     )

@@ -3,6 +3,7 @@
 import { type FileRange, parseSelect } from '../core/metainfo/magnet.js';
 import type { Metainfo } from '../core/metainfo/types.js';
 import { realFileCount } from '../core/torrent/selection.js';
+import { isWebSeedUrl } from '../core/webseed/web-seed-url.js';
 import { FanseedError } from '../lib/errors.js';
 import { DhtService, parseBootstrap } from '../runtime/dht/dht-service.js';
 import { LocalDiscovery } from '../runtime/lsd/local-discovery.js';
@@ -78,6 +79,13 @@ export const runTransfer = async (plan: TransferPlan, io: CliIo): Promise<void> 
   const port = parsePort(plan.flags.port);
   const given = [...plan.flags.peer, ...(source.kind === 'magnet' ? source.magnet.peers : [])];
   const peers = given.map(parsePeer);
+  const webSeeds = [
+    ...plan.flags.webSeed,
+    ...(source.kind === 'magnet' ? source.magnet.webSeeds : []),
+  ];
+  for (const url of plan.flags.webSeed)
+    if (!isWebSeedUrl(url))
+      throw new FanseedError('CLI_USAGE', `--web-seed ${url} is not an http(s) URL`);
   const uploadLimit = parseRate(plan.flags.uploadLimit);
   const downloadLimit = parseRate(plan.flags.downloadLimit, '--download-limit');
   const maxPeers = parseCount(plan.flags.maxPeers, '--max-peers');
@@ -135,8 +143,12 @@ export const runTransfer = async (plan: TransferPlan, io: CliIo): Promise<void> 
       reporter?.event('peer-disconnect', { address, reason }),
     );
     for (const p of peers) torrent.addPeer(p.host, p.port);
-    if (peers.length === 0 && meta.announce.length === 0 && dht === undefined && !torrent.complete)
-      io.err('warning: no --peer given, the torrent has no trackers and the DHT is off\n');
+    for (const url of webSeeds) if (isWebSeedUrl(url)) torrent.addWebSeed(url);
+    const sources = peers.length + webSeeds.length + meta.announce.length + meta.urlList.length;
+    if (sources === 0 && dht === undefined && !torrent.complete)
+      io.err(
+        'warning: no --peer or --web-seed given, the torrent has no trackers and the DHT is off\n',
+      );
     await Promise.race([plan.until(torrent, reporter), failed]);
     if (failure !== undefined) throw failure;
   } finally {

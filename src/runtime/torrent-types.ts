@@ -47,6 +47,10 @@ export interface TorrentOptions {
   readonly lsd?: LocalPeers | undefined;
   /** Peer exchange (BEP 11): on unless false (never for private torrents). */
   readonly pex?: boolean | undefined;
+  /** Web seeds (BEP 19) from the torrent's url-list and `addWebSeed`: on unless false. */
+  readonly webSeeds?: boolean | undefined;
+  /** HTTP connections to each web seed at once (default 4). */
+  readonly webSeedConnections?: number | undefined;
 }
 
 export type TorrentState =
@@ -68,6 +72,8 @@ export interface TorrentStats {
   readonly downRate: number;
   readonly upRate: number;
   readonly peers: number;
+  /** HTTP mirrors (BEP 19) in use. */
+  readonly webSeeds: number;
   /** Connections closed because the peer broke the protocol or sent bad data. */
   readonly misbehaving: number;
 }

@@ -15,6 +15,7 @@ import { MAX_PRIORITY } from '../core/picker/rarity-index.js';
 import { layoutFileIndex, selectedFiles, wantedPieces } from '../core/torrent/selection.js';
 import { Swarm } from '../core/torrent/swarm.js';
 import { type TorrentLayout, torrentLayout } from '../core/torrent/torrent-layout.js';
+import { isWebSeedUrl } from '../core/webseed/web-seed-url.js';
 import { Bitfield } from '../lib/bitfield.js';
 import { toHex } from '../lib/bytes.js';
 import { FanseedError } from '../lib/errors.js';
@@ -58,6 +59,8 @@ export class Torrent extends EventEmitter<TorrentEvents> {
   private discovery: DhtDiscovery | undefined;
   private stopLsd: (() => void) | undefined;
   private stateNow: TorrentState;
+  /** Web seeds added at run time (the torrent's own come from its url-list). */
+  private readonly extraWebSeeds = new Set<string>();
   /** Peers the user gave: redialled when they drop. */
   private readonly kept = new KeptPeers();
   /** Per piece, how many readers want it urgently. */
@@ -123,6 +126,7 @@ export class Torrent extends EventEmitter<TorrentEvents> {
       downRate: peers.reduce((n, p) => n + p.downRate, 0),
       upRate: peers.reduce((n, p) => n + p.upRate, 0),
       peers: t?.peerCount ?? 0,
+      webSeeds: t?.webSeedCount ?? 0,
       misbehaving: this.misbehavingBefore + (t?.misbehaving ?? 0),
     };
   }
@@ -236,6 +240,7 @@ export class Torrent extends EventEmitter<TorrentEvents> {
         pex: o.pex,
         // No PORT messages for a private torrent (BEP 27: its peers come from trackers only).
         dht: l.meta.private ? undefined : o.dht,
+        webSeedConnections: o.webSeedConnections,
       },
       {
         pieceVerified: (piece) => {
@@ -263,6 +268,9 @@ export class Torrent extends EventEmitter<TorrentEvents> {
       },
     );
     for (const peer of this.kept.all()) this.trading.connectTo(peer.host, peer.port);
+    if (o.webSeeds !== false)
+      for (const url of [...l.meta.urlList, ...this.extraWebSeeds])
+        if (isWebSeedUrl(url)) this.trading.addWebSeed(url);
     this.startAnnouncing(l.meta);
   }
 
@@ -274,6 +282,17 @@ export class Torrent extends EventEmitter<TorrentEvents> {
   addPeer(host: string, port: number): void {
     this.kept.add(host, port);
     this.trading?.connectTo(host, port);
+  }
+
+  /**
+   * Adds an HTTP(S) mirror of the torrent's files as a source (BEP 19), used now (or once
+   * trading starts) and after every resume.
+   */
+  addWebSeed(url: string): void {
+    if (!isWebSeedUrl(url))
+      throw new FanseedError('API_BAD_ARGUMENT', `not an http(s) URL: ${url}`);
+    this.extraWebSeeds.add(url);
+    if (this.options.webSeeds !== false) this.trading?.addWebSeed(url);
   }
 
   /** Dials a peer once (as a tracker's peers are); failures are reported, never thrown. */

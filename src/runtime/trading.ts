@@ -36,6 +36,7 @@ import { UploadQueue } from './peer/upload-queue.js';
 import { PieceCache } from './piece-cache.js';
 import type { PieceWriter } from './piece-writer.js';
 import type { Storage } from './storage/storage.js';
+import { WebSeedSet } from './webseed/web-seeds.js';
 
 /** Connections across a whole session, at most: each torrent takes one per peer. */
 export interface ConnectionBudget {
@@ -70,6 +71,8 @@ export interface TradingOptions {
   readonly pex?: boolean | undefined;
   /** The session's DHT node, for BEP 5 PORT messages both ways. */
   readonly dht?: PeerLookup | undefined;
+  /** HTTP connections to each web seed at once (default 4). */
+  readonly webSeedConnections?: number | undefined;
 }
 
 export type OutgoingEncryption = 'plaintext' | 'prefer' | 'require';
@@ -110,6 +113,7 @@ export class Trading {
   private readonly verifying = new Set<Promise<void>>();
   private closing = false;
   private readonly pex: PexExchange;
+  private readonly webSeeds: WebSeedSet;
   downloaded = 0;
   uploaded = 0;
   misbehaving = 0;
@@ -125,7 +129,33 @@ export class Trading {
       send: (key, id, payload) => this.links.get(key)?.sock.send({ kind: 'extended', id, payload }),
       dial: (host, port) => this.connectTo(host, port),
     });
+    this.webSeeds = new WebSeedSet({
+      swarm: o.swarm,
+      keys: o.keys,
+      seed: {
+        meta: o.meta,
+        layout,
+        userAgent: o.client ?? 'fanseed',
+        connections: o.webSeedConnections,
+      },
+      run: () => this.run(),
+      received: (bytes) => {
+        this.downloaded += bytes;
+        return this.limitWait(bytes);
+      },
+      connected: (url) => hooks.peerConnect(url),
+      closed: (url, reason) => hooks.peerDisconnect(url, reason, true),
+    });
     this.timer = setInterval(() => this.tick(), 1000);
+  }
+
+  /** Adds an HTTP mirror (BEP 19) as a source; the same URL twice is one mirror. */
+  addWebSeed(url: string): void {
+    if (!this.closing) this.webSeeds.add(url);
+  }
+
+  get webSeedCount(): number {
+    return this.webSeeds.size;
   }
 
   private get writer(): PieceWriter {
@@ -135,6 +165,7 @@ export class Trading {
   /** The writer paused or resumed reading from peers. */
   readingChanged(): void {
     for (const link of this.links.values()) this.updateReading(link);
+    this.webSeeds.pauseReading(this.writer.readingPaused);
   }
 
   get peerCount(): number {
@@ -207,6 +238,7 @@ export class Trading {
     if (this.closing) return;
     this.closing = true;
     clearInterval(this.timer);
+    this.webSeeds.close();
     for (const link of this.links.values()) link.sock.end('torrent closed', undefined);
     await Promise.all(this.verifying);
   }
@@ -340,11 +372,18 @@ export class Trading {
     const link = this.links.get(key);
     if (link === undefined) return;
     const now = Date.now();
-    let wait = 0;
-    for (const bucket of this.o.downloadLimits) wait = Math.max(wait, bucket.spend(bytes, now));
+    const wait = this.limitWait(bytes);
     if (wait === 0) return;
     link.limitedUntil = Math.max(link.limitedUntil, now + wait);
     this.updateReading(link);
+  }
+
+  /** Spends received bytes from every download limit: how long reading must wait, in ms. */
+  private limitWait(bytes: number): number {
+    const now = Date.now();
+    let wait = 0;
+    for (const bucket of this.o.downloadLimits) wait = Math.max(wait, bucket.spend(bytes, now));
+    return wait;
   }
 
   /** Reads from a peer unless the disk is behind or a download limit is in debt. */
@@ -394,7 +433,7 @@ export class Trading {
   private execute(c: SwarmCommand): void {
     switch (c.kind) {
       case 'send':
-        this.links.get(c.peer)?.sock.send(c.message);
+        if (!this.webSeeds.send(c.peer, c.message)) this.links.get(c.peer)?.sock.send(c.message);
         return;
       case 'serve':
         this.links.get(c.peer)?.uploads.add(c.ref);
@@ -412,6 +451,7 @@ export class Trading {
         return;
       }
       case 'disconnect': {
+        if (this.webSeeds.disconnect(c.peer, c.reason, c.ban)) return;
         const link = this.links.get(c.peer);
         if (link === undefined) return;
         if (c.ban) this.banned.add(link.address.slice(0, link.address.lastIndexOf(':')));

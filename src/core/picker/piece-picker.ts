@@ -54,6 +54,8 @@ export class PiecePicker {
   private readonly affinity = new Map<PeerKey, number>();
   private readonly outstanding = new Map<PeerKey, Set<InProgress>>();
   private wantedLeft = 0;
+  /** Pieces a reader needs soonest (streaming), most urgent first. */
+  private deadlines: readonly number[] = [];
 
   constructor(
     private readonly geometry: PieceGeometry,
@@ -157,6 +159,7 @@ export class PiecePicker {
         ? (piece: number) => peerHas(pieces, piece)
         : (piece: number) => peerHas(pieces, piece) && !skip.has(piece);
     const out: BlockRef[] = [];
+    if (this.deadlines.length > 0) this.pickDeadlines(peer, has, max, out);
     const own = this.affinity.get(peer);
     const ownPiece = own === undefined ? undefined : this.started.get(own);
     if (ownPiece !== undefined && has(ownPiece.piece)) this.takeFree(peer, ownPiece, max, out);
@@ -173,6 +176,32 @@ export class PiecePicker {
     }
     if (out.length === 0 && this.index.size === 0) this.endGame(peer, has, max, out);
     return out;
+  }
+
+  /**
+   * Streaming: the pieces a reader needs soonest, asked for in deadline order before anything
+   * else (libtorrent's time-critical pieces). The rest keeps rarest first.
+   */
+  setDeadlines(pieces: readonly number[]): void {
+    this.deadlines = pieces.filter((p) => p >= 0 && p < this.geometry.pieceCount);
+  }
+
+  get deadlinePieces(): readonly number[] {
+    return this.deadlines;
+  }
+
+  private pickDeadlines(
+    peer: PeerKey,
+    has: (piece: number) => boolean,
+    max: number,
+    out: BlockRef[],
+  ): void {
+    for (const piece of this.deadlines) {
+      if (out.length >= max) return;
+      if (!this.wants(piece) || !has(piece)) continue;
+      const p = this.started.get(piece) ?? this.start(piece);
+      if (p.free > 0) this.takeFree(peer, p, max, out);
+    }
   }
 
   private startedByPreference(): InProgress[] {
@@ -319,6 +348,16 @@ export class PiecePicker {
     if (p === undefined) return;
     this.started.delete(piece);
     for (const mine of this.outstanding.values()) mine.delete(p);
+  }
+
+  /** Every request out for a piece, by peer (to cancel them when a reader seeks away). */
+  requestsFor(piece: number): Array<{ peer: PeerKey; ref: BlockRef }> {
+    const p = this.started.get(piece);
+    if (p === undefined) return [];
+    const out: Array<{ peer: PeerKey; ref: BlockRef }> = [];
+    for (const [block, who] of p.requesters)
+      for (const peer of who) out.push({ peer, ref: this.geometry.block(piece, block) });
+    return out;
   }
 
   /** Requests out to a peer (for time-outs and cancels), as block references. */

@@ -38,6 +38,8 @@ export class PeerState {
   lastBlockAt: number;
   snubbed = false;
   badPieces = 0;
+  /** An HTTP mirror (BEP 19) standing in as a peer. */
+  webSeed = false;
 
   constructor(
     readonly key: PeerKey,

@@ -64,9 +64,14 @@ export class Swarm {
 
   // ---- peers come and go ---------------------------------------------------------------
 
-  /** A handshake completed. `fast`: both sides set the BEP 6 bit. */
-  peerConnected(peer: PeerKey, fast: boolean, now: number): void {
+  /**
+   * A handshake completed. `fast`: both sides set the BEP 6 bit. A web seed (BEP 19) is a link
+   * like any other, except that a piece it alone supplied failing its check drops it at once:
+   * a mirror serving bad bytes would serve them again.
+   */
+  peerConnected(peer: PeerKey, fast: boolean, now: number, webSeed = false): void {
     const state = new PeerState(peer, fast, now, this.geometry.pieceCount, this.config.minQueue);
+    state.webSeed = webSeed;
     this.peers.set(peer, state);
     const have = this.picker.have;
     if (fast && have.complete) this.send(peer, { kind: 'have-all' });
@@ -285,6 +290,30 @@ export class Swarm {
     for (const p of this.peers.values()) this.updateInterest(p);
   }
 
+  /**
+   * Streaming: the pieces readers need soonest, most urgent first (see the picker). A piece
+   * that leaves the list while others take its place (a seek) has its requests cancelled, so
+   * the links carry what the reader waits for now.
+   */
+  setDeadlines(pieces: readonly number[]): void {
+    const before = this.picker.deadlinePieces;
+    this.picker.setDeadlines(pieces);
+    if (pieces.length > 0) {
+      const keep = new Set(pieces);
+      for (const piece of before) {
+        if (keep.has(piece)) continue;
+        for (const { peer, ref } of this.picker.requestsFor(piece)) {
+          const p = this.peers.get(peer);
+          if (p === undefined) continue;
+          this.picker.requestEnded(peer, ref);
+          p.outstanding = Math.max(0, p.outstanding - 1);
+          this.cancel(p, ref);
+        }
+      }
+    }
+    for (const p of this.peers.values()) this.fill(p);
+  }
+
   // ---- results from the runtime ----------------------------------------------------------
 
   /** A block was sent to a peer (upload accounting, frees its serve slot). */
@@ -306,7 +335,8 @@ export class Swarm {
         const p = this.peers.get(key);
         if (p === undefined) continue;
         p.badPieces++;
-        if (p.badPieces >= this.config.banAfterBadPieces) {
+        const sole = p.webSeed && who.size === 1;
+        if (sole || p.badPieces >= this.config.banAfterBadPieces) {
           this.disconnect(
             key,
             `took part in ${p.badPieces} pieces that failed their hash check`,

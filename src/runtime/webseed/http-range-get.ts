@@ -1,0 +1,153 @@
+/**
+ * One HTTP(S) GET of a byte range, for web seeds: follows a few redirects, checks that the
+ * answer is the range asked for (206 with a matching Content-Range, or 200 for a whole file),
+ * and hands the body over chunk by chunk, never more bytes than asked for.
+ */
+import http, { type IncomingMessage } from 'node:http';
+import https from 'node:https';
+
+export interface RangeGet {
+  readonly url: string;
+  /** Bytes [start, end) of the resource. */
+  readonly start: number;
+  readonly end: number;
+  /** Length of the whole file as the torrent says (checked against Content-Range). */
+  readonly fileLength: number;
+  readonly agents: { readonly http: http.Agent; readonly https: https.Agent };
+  readonly timeoutMs: number;
+  readonly userAgent: string;
+}
+
+/** Why a range could not be fetched; `fatal`: asking this mirror again is pointless. */
+export class RangeGetError extends Error {
+  constructor(
+    message: string,
+    readonly fatal: boolean,
+  ) {
+    super(message);
+  }
+}
+
+const MAX_REDIRECTS = 5;
+
+export interface RangeBody {
+  /** Called with each chunk of the body, in order. */
+  readonly onChunk: (chunk: Uint8Array) => void;
+  /** The response, once it checked out (to pause and resume reading it). */
+  readonly onResponse?: (res: IncomingMessage) => void;
+}
+
+/** Resolves once every byte of the range has been handed to `onChunk`. */
+export const getRange = (get: RangeGet, body: RangeBody, abort: AbortSignal): Promise<void> =>
+  attempt(get, get.url, body, abort, 0);
+
+const attempt = (
+  get: RangeGet,
+  url: string,
+  body: RangeBody,
+  abort: AbortSignal,
+  redirects: number,
+): Promise<void> =>
+  new Promise((resolve, reject) => {
+    let target: URL;
+    try {
+      target = new URL(url);
+    } catch {
+      reject(new RangeGetError(`not a URL: ${url}`, true));
+      return;
+    }
+    const secure = target.protocol === 'https:';
+    if (!secure && target.protocol !== 'http:') {
+      reject(new RangeGetError(`not an http(s) URL: ${url}`, true));
+      return;
+    }
+    const req = (secure ? https : http).request(target, {
+      method: 'GET',
+      agent: secure ? get.agents.https : get.agents.http,
+      signal: abort,
+      headers: {
+        range: `bytes=${get.start}-${get.end - 1}`,
+        'accept-encoding': 'identity',
+        'user-agent': get.userAgent,
+      },
+    });
+    req.setTimeout(get.timeoutMs, () =>
+      req.destroy(new RangeGetError(`no answer for ${get.timeoutMs / 1000} s`, false)),
+    );
+    req.on('error', (e) =>
+      reject(e instanceof RangeGetError ? e : new RangeGetError(e.message, false)),
+    );
+    req.on('response', (res) => {
+      const status = res.statusCode ?? 0;
+      if (status >= 300 && status < 400 && res.headers.location !== undefined) {
+        res.resume();
+        if (redirects >= MAX_REDIRECTS) {
+          reject(new RangeGetError('too many redirects', true));
+          return;
+        }
+        const next = new URL(res.headers.location, target).toString();
+        attempt(get, next, body, abort, redirects + 1).then(resolve, reject);
+        return;
+      }
+      const problem = checkResponse(get, status, res.headers['content-range']);
+      if (problem !== undefined) {
+        res.resume();
+        reject(problem);
+        return;
+      }
+      body.onResponse?.(res);
+      const want = get.end - get.start;
+      let got = 0;
+      res.on('data', (chunk: Buffer) => {
+        if (got + chunk.length > want) {
+          res.destroy(
+            new RangeGetError(`the mirror sent more than the ${want} bytes asked for`, true),
+          );
+          return;
+        }
+        got += chunk.length;
+        body.onChunk(chunk);
+      });
+      res.on('error', (e) =>
+        reject(e instanceof RangeGetError ? e : new RangeGetError(e.message, false)),
+      );
+      res.on('end', () => {
+        if (got === want) resolve();
+        else reject(new RangeGetError(`the answer ended after ${got} of ${want} bytes`, false));
+      });
+    });
+    req.end();
+  });
+
+const CONTENT_RANGE = /^bytes (\d+)-(\d+)\/(\d+|\*)$/;
+
+const checkResponse = (
+  get: RangeGet,
+  status: number,
+  contentRange: string | undefined,
+): RangeGetError | undefined => {
+  if (status === 200) {
+    // A server that ignores Range is fine only when the whole file was asked for.
+    if (get.start === 0 && get.end === get.fileLength) return undefined;
+    return new RangeGetError('the mirror ignores range requests', true);
+  }
+  if (status === 206) {
+    const m = CONTENT_RANGE.exec(contentRange ?? '');
+    if (m === null) return new RangeGetError('206 without a valid Content-Range', true);
+    if (Number(m[1]) !== get.start || Number(m[2]) !== get.end - 1)
+      return new RangeGetError(
+        `the mirror sent range ${m[1]}-${m[2]}, not the one asked for`,
+        true,
+      );
+    if (m[3] !== '*' && Number(m[3]) !== get.fileLength)
+      return new RangeGetError(
+        `the mirror's file is ${m[3]} bytes, the torrent says ${get.fileLength}`,
+        true,
+      );
+    return undefined;
+  }
+  // Gone for good; anything else (429, 5xx, ...) may pass.
+  const fatal =
+    status === 404 || status === 410 || status === 403 || status === 401 || status === 416;
+  return new RangeGetError(`HTTP ${status}`, fatal);
+};

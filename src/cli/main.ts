@@ -5,6 +5,7 @@ import { registerCreate } from './create.js';
 import { registerDht } from './dht.js';
 import { registerDownload } from './download.js';
 import { registerInfo } from './info.js';
+import { registerMirror } from './mirror.js';
 import { type CliIo, processIo } from './output.js';
 import { registerSeed } from './seed.js';
 import { registerTracker } from './tracker.js';
@@ -29,6 +30,7 @@ export const buildProgram = (io: CliIo): Command => {
   registerVerify(program, io);
   registerDownload(program, io);
   registerSeed(program, io);
+  registerMirror(program, io);
   registerTracker(program, io);
   registerDht(program, io);
   return program;

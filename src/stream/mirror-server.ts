@@ -9,6 +9,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
 import type { Metainfo } from '../core/metainfo/types.js';
 import { dataPaths } from '../runtime/verify.js';
 import { mediaType } from './media-types.js';
@@ -21,7 +22,8 @@ export interface MirrorOptions {
 }
 
 interface Entry {
-  readonly disk: string;
+  /** Where the file is; undefined for a BEP 47 padding file (zeros, never on disk). */
+  readonly disk: string | undefined;
   readonly length: number;
   readonly urlPath: string;
 }
@@ -35,10 +37,10 @@ const entries = (o: MirrorOptions): Map<string, Entry> => {
   const disk = dataPaths(meta, o.path);
   const map = new Map<string, Entry>();
   meta.files.forEach((f, i) => {
-    if (f.pad) return;
     const parts = meta.multiFile ? [meta.name, ...f.path] : [meta.name];
     const urlPath = encodePath(parts);
-    map.set(urlPath, { disk: disk[i] as string, length: f.length, urlPath });
+    // Padding is served too, as zeros: clients that do not know BEP 47 (aria2) fetch it.
+    map.set(urlPath, { disk: f.pad ? undefined : disk[i], length: f.length, urlPath });
   });
   return map;
 };
@@ -82,10 +84,29 @@ export const mirrorHandler = (
   };
 };
 
+const zeros = (length: number): Readable =>
+  Readable.from(
+    (function* () {
+      const chunk = new Uint8Array(Math.min(length, 64 * 1024));
+      for (let left = length; left > 0; left -= chunk.length)
+        yield left >= chunk.length ? chunk : chunk.subarray(0, left);
+    })(),
+  );
+
 const serveFile = async (req: IncomingMessage, res: ServerResponse, e: Entry): Promise<void> => {
+  if (e.disk === undefined) {
+    sendRange(req, res, {
+      size: e.length,
+      contentType: 'application/octet-stream',
+      validators: { etag: `"pad-${e.length.toString(16)}"` },
+      open: (start, end) => zeros(end - start + 1),
+    });
+    return;
+  }
+  const disk = e.disk;
   let info: Awaited<ReturnType<typeof stat>>;
   try {
-    info = await stat(e.disk);
+    info = await stat(disk);
   } catch {
     sendText(res, 404, 'this file is not on the mirror\n');
     return;
@@ -102,12 +123,13 @@ const serveFile = async (req: IncomingMessage, res: ServerResponse, e: Entry): P
       etag: `"${e.length.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}"`,
       lastModified: info.mtime,
     },
-    open: (start, end) => createReadStream(e.disk, { start, end, highWaterMark: 256 * 1024 }),
+    open: (start, end) => createReadStream(disk, { start, end, highWaterMark: 256 * 1024 }),
   });
 };
 
 const sendIndex = (res: ServerResponse, meta: Metainfo, files: Entry[], head: boolean): void => {
   const items = files
+    .filter((f) => f.disk !== undefined)
     .map(
       (f) =>
         `<li><a href="${escapeHtml(f.urlPath)}">${escapeHtml(decodeURIComponent(f.urlPath))}</a> (${f.length} bytes)</li>`,

@@ -1,6 +1,7 @@
 /**
  * Reading one file of a torrent as a stream while it downloads: each piece is waited for until
- * it is verified, and the pieces just ahead of the reader are made urgent so they come first.
+ * it is verified. The pieces just ahead of the reader (a window as long as a few seconds of its
+ * rate) are asked for first, in order; a reader that seeks is a new stream with a new window.
  * Streaming to a player builds on this.
  */
 import { Readable } from 'node:stream';
@@ -13,8 +14,8 @@ export interface PieceSource {
   /** Resolves when the piece is verified; rejects if the torrent closes first. */
   waitFor(piece: number): Promise<void>;
   read(piece: number, offset: number, length: number): Promise<Uint8Array>;
-  /** Marks pieces urgent (true) or releases them (false); calls are counted per piece. */
-  urgent(pieces: readonly number[], on: boolean): void;
+  /** The pieces this reader needs next, soonest first; an empty list lets them go. */
+  window(reader: object, pieces: readonly number[]): void;
 }
 
 export interface FileStreamOptions {
@@ -22,8 +23,12 @@ export interface FileStreamOptions {
   readonly start?: number;
   /** Last byte, inclusive as in fs.createReadStream (default the file's last byte). */
   readonly end?: number;
-  /** Pieces ahead of the reader to make urgent (default 4). */
+  /** Pieces ahead of the reader to ask for first, at least (default 4). */
   readonly readAhead?: number;
+  /** Seconds of the reader's rate to keep asked for ahead of it (default 10). */
+  readonly readAheadSeconds?: number;
+  /** Most bytes the read-ahead window covers (default 64 MiB). */
+  readonly maxReadAhead?: number;
 }
 
 /** Readers waiting for pieces to be verified. */
@@ -53,6 +58,28 @@ export class PieceWaiters {
 /** Largest chunk pushed at once. */
 const CHUNK = 256 * 1024;
 
+/** Bytes per second a reader takes, smoothed (a player reads in bursts). */
+class ReaderRate {
+  private rate = 0;
+  private last = Date.now();
+  private bytes = 0;
+
+  add(n: number): void {
+    this.bytes += n;
+    const now = Date.now();
+    const dt = (now - this.last) / 1000;
+    if (dt < 0.25) return;
+    const weight = Math.min(1, dt / 4);
+    this.rate = this.rate * (1 - weight) + (this.bytes / dt) * weight;
+    this.bytes = 0;
+    this.last = now;
+  }
+
+  get bytesPerSecond(): number {
+    return this.rate;
+  }
+}
+
 export const createFileStream = (
   source: PieceSource,
   file: number,
@@ -66,22 +93,31 @@ export const createFileStream = (
     throw new FanseedError('API_BAD_ARGUMENT', `bad byte range ${start}-${end}`);
   }
   const { pieceLength } = source.layout;
-  const readAhead = Math.max(1, options.readAhead ?? 4);
+  const minAhead = Math.max(1, options.readAhead ?? 4);
+  const maxAhead = Math.max(
+    minAhead,
+    Math.ceil((options.maxReadAhead ?? 64 * 2 ** 20) / pieceLength),
+  );
+  const seconds = options.readAheadSeconds ?? 10;
   const lastPiece = Math.floor((extent.offset + Math.max(end, start)) / pieceLength);
+  const rate = new ReaderRate();
+  const reader = {};
   let at = start;
-  let held: number[] = [];
+  let shown = '';
 
-  /** Keeps the pieces from `piece` on, `readAhead` of them, marked urgent. */
-  const holdFrom = (piece: number): void => {
+  /** Asks for the pieces from `piece` on: as many as the reader takes in `seconds`. */
+  const windowFrom = (piece: number): void => {
+    const ahead = Math.min(
+      maxAhead,
+      Math.max(minAhead, Math.ceil((rate.bytesPerSecond * seconds) / pieceLength)),
+    );
     const want: number[] = [];
-    for (let p = piece; p <= Math.min(lastPiece, piece + readAhead - 1); p++)
+    for (let p = piece; p <= Math.min(lastPiece, piece + ahead - 1); p++)
       if (!source.has(p)) want.push(p);
-    const keep = new Set(want);
-    const drop = held.filter((p) => !keep.has(p));
-    const add = want.filter((p) => !held.includes(p));
-    if (drop.length > 0) source.urgent(drop, false);
-    if (add.length > 0) source.urgent(add, true);
-    held = want;
+    const key = want.join(',');
+    if (key === shown) return;
+    shown = key;
+    source.window(reader, want);
   };
 
   return new Readable({
@@ -95,21 +131,22 @@ export const createFileStream = (
       const piece = Math.floor(pos / pieceLength);
       const offset = pos - piece * pieceLength;
       const length = Math.min(CHUNK, pieceLength - offset, end - at + 1);
-      holdFrom(piece);
+      windowFrom(piece);
       const ready = source.has(piece) ? Promise.resolve() : source.waitFor(piece);
       ready
         .then(() => source.read(piece, offset, length))
         .then(
           (bytes) => {
             at += bytes.length;
+            rate.add(bytes.length);
             this.push(bytes);
           },
           (e: unknown) => this.destroy(e as Error),
         );
     },
     destroy(error, callback): void {
-      if (held.length > 0) source.urgent(held, false);
-      held = [];
+      if (shown !== '') source.window(reader, []);
+      shown = '';
       callback(error);
     },
   });

@@ -63,8 +63,10 @@ export class Torrent extends EventEmitter<TorrentEvents> {
   private readonly extraWebSeeds = new Set<string>();
   /** Peers the user gave: redialled when they drop. */
   private readonly kept = new KeptPeers();
-  /** Per piece, how many readers want it urgently. */
-  private readonly urgentCount = new Map<number, number>();
+  /** Per open read stream, the pieces it needs next, soonest first (see file-stream.ts). */
+  private readonly readers = new Map<object, readonly number[]>();
+  /** Pieces in some reader's window: priority MAX_URGENT while there. */
+  private urgent = new Set<number>();
   private readonly waiters = new PieceWaiters();
   private starting: Promise<void> | undefined;
   /** A pause or close letting the trading go; resume() and close() wait for it. */
@@ -175,7 +177,7 @@ export class Torrent extends EventEmitter<TorrentEvents> {
     l.swarm = new Swarm(l.layout.geometry, picker, new Choker(this.options.rng));
     // Streams opened before the check: what is on disk is theirs now, and what they wait for
     // comes first.
-    for (const [piece] of this.urgentCount) l.swarm.setPriority(piece, MAX_URGENT);
+    this.applyWindows(l);
     for (let piece = 0; piece < l.meta.pieceCount; piece++)
       if (have.has(piece)) this.waiters.settle(piece);
     this.stateNow = l.swarm.complete ? 'seeding' : 'downloading';
@@ -431,7 +433,11 @@ export class Torrent extends EventEmitter<TorrentEvents> {
         has: (piece) => l.swarm?.have.has(piece) === true,
         waitFor: (piece) => this.waitFor(piece),
         read: (piece, offset, length) => l.storage.read(piece, offset, length),
-        urgent: (pieces, on) => this.setUrgent(l, pieces, on),
+        window: (reader, pieces) => {
+          if (pieces.length === 0) this.readers.delete(reader);
+          else this.readers.set(reader, pieces);
+          this.applyWindows(l);
+        },
       },
       index,
       options,
@@ -442,16 +448,34 @@ export class Torrent extends EventEmitter<TorrentEvents> {
     return this.stateNow === 'closed' ? Promise.reject(closedError()) : this.waiters.wait(piece);
   }
 
-  private setUrgent(l: Loaded, pieces: readonly number[], on: boolean): void {
-    for (const piece of pieces) {
-      const n = (this.urgentCount.get(piece) ?? 0) + (on ? 1 : -1);
-      if (n > 0) this.urgentCount.set(piece, n);
-      else this.urgentCount.delete(piece);
-      const base = l.wanted.has(piece) ? DEFAULT_PRIORITY : 0;
-      l.swarm?.setPriority(piece, n > 0 ? MAX_URGENT : base);
+  /**
+   * Streaming priorities from every reader's window: those pieces are urgent, asked for by
+   * deadline (the nth piece of each window before the n+1th of any), the rest rarest first.
+   */
+  private applyWindows(l: Loaded): void {
+    const deadlines: number[] = [];
+    const seen = new Set<number>();
+    const windows = [...this.readers.values()];
+    const longest = Math.max(0, ...windows.map((w) => w.length));
+    for (let rank = 0; rank < longest; rank++) {
+      for (const w of windows) {
+        const piece = w[rank];
+        if (piece === undefined || seen.has(piece)) continue;
+        seen.add(piece);
+        deadlines.push(piece);
+      }
     }
-    if (l.swarm !== undefined && !l.swarm.complete && this.stateNow === 'seeding')
-      this.stateNow = 'downloading';
+    const swarm = l.swarm;
+    if (swarm === undefined) {
+      this.urgent = seen;
+      return;
+    }
+    for (const piece of this.urgent)
+      if (!seen.has(piece)) swarm.setPriority(piece, l.wanted.has(piece) ? DEFAULT_PRIORITY : 0);
+    for (const piece of seen) swarm.setPriority(piece, MAX_URGENT);
+    this.urgent = seen;
+    swarm.setDeadlines(deadlines);
+    if (!swarm.complete && this.stateNow === 'seeding') this.stateNow = 'downloading';
     this.trading?.run();
   }
 

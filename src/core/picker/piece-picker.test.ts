@@ -18,6 +18,25 @@ const bits = (size: number, set: number[]): Bitfield => {
 };
 
 describe('PiecePicker', () => {
+  it('asks for deadline pieces first, in deadline order, before rarer pieces', () => {
+    const picker = new PiecePicker(geometry(8), seededRng(1));
+    picker.addPeer(bits(8, [0, 1, 2, 3, 4, 5, 6, 7]));
+    picker.addPeer(bits(8, [0, 1, 2, 3, 4, 5, 6])); // 7 is the rarest
+    picker.setDeadlines([5, 3, 4]);
+    const picked = picker.pick(1, 'all', 6).map((b) => b.index);
+    assert.deepEqual(picked, [5, 5, 3, 3, 4, 4]);
+    // Once the window is asked for, rarest first again.
+    assert.equal(picker.pick(2, 'all', 1)[0]?.index, 7);
+  });
+
+  it('skips deadline pieces a peer lacks or we have', () => {
+    const picker = new PiecePicker(geometry(4), seededRng(1));
+    picker.pieceVerified(1);
+    picker.setDeadlines([1, 2, 3]);
+    const picked = picker.pick(1, bits(4, [0, 1, 3]), 2).map((b) => b.index);
+    assert.deepEqual(picked, [3, 3]);
+  });
+
   it('picks the rarest piece a peer has first', () => {
     const picker = new PiecePicker(geometry(4), seededRng(1));
     picker.addPeer(bits(4, [0, 1, 2, 3]));

@@ -214,3 +214,28 @@ describe('Swarm: requesting', () => {
     assert.equal(gone?.kind === 'disconnect' && gone.misbehaving, true);
   });
 });
+
+describe('Swarm: streaming deadlines', () => {
+  it('a seek cancels requests for pieces that left the window and asks for the new ones', () => {
+    const s = swarm(40, false);
+    s.setDeadlines([0, 1, 2, 3]);
+    seedJoins(s, 1);
+    const first = requested(s.drain(), 1);
+    assert.deepEqual(first.slice(0, 4), [0, 1, 2, 3]);
+    // The old reader goes (empty window), then the new one comes at 30.
+    s.setDeadlines([]);
+    assert.deepEqual(
+      sentTo(s.drain(), 1).filter((m) => m.kind === 'cancel'),
+      [],
+      'a reader going away alone cancels nothing',
+    );
+    s.setDeadlines([30, 31]);
+    const out = s.drain();
+    const cancelled = sentTo(out, 1).flatMap((m) => (m.kind === 'cancel' ? [m.index] : []));
+    assert.deepEqual(
+      cancelled.sort((a, b) => a - b),
+      [0, 1, 2, 3],
+    );
+    assert.deepEqual(requested(out, 1).slice(0, 2), [30, 31]);
+  });
+});

@@ -28,6 +28,8 @@ export class Swarm {
   private lastRound = Number.NEGATIVE_INFINITY;
   private lastTick: number | undefined;
   private finished: boolean;
+  /** Deadline pieces (streaming) not yet verified: cancelled when a reader moves away. */
+  private readonly formerDeadlines = new Set<number>();
 
   constructor(
     private readonly geometry: PieceGeometry,
@@ -292,26 +294,31 @@ export class Swarm {
 
   /**
    * Streaming: the pieces readers need soonest, most urgent first (see the picker). A piece
-   * that leaves the list while others take its place (a seek) has its requests cancelled, so
-   * the links carry what the reader waits for now.
+   * that leaves the list while others take its place (a seek: the old reader may go before the
+   * new one comes) has its requests cancelled, so the links carry what is waited for now.
    */
   setDeadlines(pieces: readonly number[]): void {
-    const before = this.picker.deadlinePieces;
     this.picker.setDeadlines(pieces);
     if (pieces.length > 0) {
       const keep = new Set(pieces);
-      for (const piece of before) {
+      for (const piece of this.formerDeadlines) {
         if (keep.has(piece)) continue;
-        for (const { peer, ref } of this.picker.requestsFor(piece)) {
-          const p = this.peers.get(peer);
-          if (p === undefined) continue;
-          this.picker.requestEnded(peer, ref);
-          p.outstanding = Math.max(0, p.outstanding - 1);
-          this.cancel(p, ref);
-        }
+        this.formerDeadlines.delete(piece);
+        this.cancelRequestsFor(piece);
       }
+      for (const piece of pieces) this.formerDeadlines.add(piece);
     }
     for (const p of this.peers.values()) this.fill(p);
+  }
+
+  private cancelRequestsFor(piece: number): void {
+    for (const { peer, ref } of this.picker.requestsFor(piece)) {
+      const p = this.peers.get(peer);
+      if (p === undefined) continue;
+      this.picker.requestEnded(peer, ref);
+      p.outstanding = Math.max(0, p.outstanding - 1);
+      this.cancel(p, ref);
+    }
   }
 
   // ---- results from the runtime ----------------------------------------------------------
@@ -349,6 +356,7 @@ export class Swarm {
       return;
     }
     this.picker.pieceVerified(piece);
+    this.formerDeadlines.delete(piece);
     this.out.push({ kind: 'piece-verified', piece });
     for (const p of this.peers.values()) {
       this.send(p.key, { kind: 'have', index: piece });

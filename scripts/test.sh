@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 shopt -s globstar nullglob
 
-DEBIAN_PACKAGES=(python3-libtorrent transmission-cli transmission-daemon mktorrent aria2 opentracker iproute2)
+DEBIAN_PACKAGES=(python3-libtorrent transmission-cli transmission-daemon mktorrent aria2 opentracker iproute2 chromium)
 missing=()
 for p in "${DEBIAN_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

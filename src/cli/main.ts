@@ -8,6 +8,7 @@ import { registerInfo } from './info.js';
 import { registerMirror } from './mirror.js';
 import { type CliIo, processIo } from './output.js';
 import { registerSeed } from './seed.js';
+import { registerStream } from './stream.js';
 import { registerTracker } from './tracker.js';
 import { registerVerify } from './verify.js';
 import { VERSION } from './version.js';
@@ -31,6 +32,7 @@ export const buildProgram = (io: CliIo): Command => {
   registerDownload(program, io);
   registerSeed(program, io);
   registerMirror(program, io);
+  registerStream(program, io);
   registerTracker(program, io);
   registerDht(program, io);
   return program;

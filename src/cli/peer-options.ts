@@ -19,9 +19,10 @@ export interface PeerFlags {
   encryption: 'accept' | 'prefer' | 'require';
 }
 
-export const addPeerOptions = (command: Command): Command =>
+/** `portFlag`: the peers' listen port flag (`fanseed stream` keeps `--port` for its HTTP server). */
+export const addPeerOptions = (command: Command, portFlag = '--port'): Command =>
   command
-    .option('--port <n>', 'TCP port to listen on for peers (0: any free port)', '0')
+    .option(`${portFlag} <n>`, 'TCP port to listen on for peers (0: any free port)', '0')
     .option(
       '--peer <host:port>',
       'connect to this peer (repeatable)',

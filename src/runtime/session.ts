@@ -74,6 +74,10 @@ export interface AddOptions {
   readonly trackers?: boolean;
   /** A magnet link: how long to look for its metadata (default 60 s). */
   readonly metadataTimeoutMs?: number;
+  /** Use the torrent's web seeds (url-list, BEP 19) and those added later (default true). */
+  readonly webSeeds?: boolean;
+  /** HTTP connections to each web seed at once (default 4). */
+  readonly webSeedConnections?: number;
 }
 
 /** Randomness from the operating system, for peer ids and picking, drawn 4 KiB at a time. */
@@ -204,6 +208,8 @@ export class Session {
         maxPeers: options.maxPeers,
         trackers: options.trackers,
         metadataTimeoutMs: options.metadataTimeoutMs,
+        webSeeds: options.webSeeds,
+        webSeedConnections: options.webSeedConnections,
         dht: this.options.dht,
         pex: this.options.pex,
         lsd: this.options.lsd,

@@ -74,6 +74,8 @@ export interface TorrentStats {
   readonly peers: number;
   /** HTTP mirrors (BEP 19) in use. */
   readonly webSeeds: number;
+  /** Bytes received for nothing: second copies and pieces that failed their check. */
+  readonly wasted: number;
   /** Connections closed because the peer broke the protocol or sent bad data. */
   readonly misbehaving: number;
 }

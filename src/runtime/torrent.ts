@@ -129,6 +129,7 @@ export class Torrent extends EventEmitter<TorrentEvents> {
       upRate: peers.reduce((n, p) => n + p.upRate, 0),
       peers: t?.peerCount ?? 0,
       webSeeds: t?.webSeedCount ?? 0,
+      wasted: this.loaded?.swarm?.wastedBytes ?? 0,
       misbehaving: this.misbehavingBefore + (t?.misbehaving ?? 0),
     };
   }

@@ -30,6 +30,9 @@ export class Swarm {
   private finished: boolean;
   /** Deadline pieces (streaming) not yet verified: cancelled when a reader moves away. */
   private readonly formerDeadlines = new Set<number>();
+  /** Bytes received for nothing: second copies (end game, late after a cancel) and pieces that
+   * failed their check (libtorrent's redundant and failed bytes together). */
+  wastedBytes = 0;
 
   constructor(
     private readonly geometry: PieceGeometry,
@@ -252,7 +255,8 @@ export class Swarm {
     if (receipt.kind === 'unrequested') {
       // A block we cancelled may cross the cancel on the wire: dropped. Anything else was never
       // asked for.
-      if (!late)
+      if (late) this.wastedBytes += data.length;
+      else
         this.disconnect(p.key, `sent block ${ref.index}:${ref.begin} that was not asked for`, true);
       return;
     }
@@ -262,6 +266,7 @@ export class Swarm {
     p.snubbed = false;
     // Slow start, as TCP does: each block that arrives allows one more request in flight.
     p.queueTarget = Math.min(this.config.maxQueue, p.maxRequests, p.queueTarget + 1);
+    if (receipt.kind === 'duplicate') this.wastedBytes += data.length;
     if (receipt.kind === 'accepted') {
       this.out.push({ kind: 'write', ref, data });
       let who = this.contributors.get(ref.index);
@@ -337,6 +342,7 @@ export class Swarm {
     const who = this.contributors.get(piece) ?? new Set<PeerKey>();
     this.contributors.delete(piece);
     if (!good) {
+      this.wastedBytes += this.geometry.pieceSize(piece);
       this.picker.pieceFailed(piece);
       for (const key of who) {
         const p = this.peers.get(key);

@@ -56,6 +56,7 @@ export class PiecePicker {
   private wantedLeft = 0;
   /** Pieces a reader needs soonest (streaming), most urgent first. */
   private deadlines: readonly number[] = [];
+  private deadlineSet: ReadonlySet<number> = new Set();
 
   constructor(
     private readonly geometry: PieceGeometry,
@@ -184,6 +185,11 @@ export class PiecePicker {
    */
   setDeadlines(pieces: readonly number[]): void {
     this.deadlines = pieces.filter((p) => p >= 0 && p < this.geometry.pieceCount);
+    this.deadlineSet = new Set(this.deadlines);
+  }
+
+  isDeadline(piece: number): boolean {
+    return this.deadlineSet.has(piece);
   }
 
   get deadlinePieces(): readonly number[] {

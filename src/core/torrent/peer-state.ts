@@ -30,6 +30,8 @@ export class PeerState {
   /** Pieces they refused us while unchoking us: asked of them again only when nothing else
    * is left to ask them for. */
   readonly refusedPieces = new Set<number>();
+  /** Deadline pieces (a reader waits) they refused once: asked again at once, then as above. */
+  readonly refusedDeadline = new Set<number>();
   /** Bytes per second, smoothed, and bytes since the last tick. */
   downRate = 0;
   upRate = 0;

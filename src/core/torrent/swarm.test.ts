@@ -238,4 +238,18 @@ describe('Swarm: streaming deadlines', () => {
     );
     assert.deepEqual(requested(out, 1).slice(0, 2), [30, 31]);
   });
+
+  it('asks again at once for a deadline piece a seed refused (a reader waits on it)', () => {
+    const s = swarm(40, false);
+    s.setDeadlines([7]);
+    seedJoins(s, 1);
+    const first = requested(s.drain(), 1);
+    assert.equal(first[0], 7);
+    // The seed spares a second copy: BEP 6 reject while it keeps unchoking us.
+    s.message(1, { kind: 'reject', ...block(7) }, 0);
+    assert.deepEqual(requested(s.drain(), 1).slice(0, 1), [7]);
+    // Refused twice: it waits like any refused piece.
+    s.message(1, { kind: 'reject', ...block(7) }, 0);
+    assert.ok(!requested(s.drain(), 1).includes(7));
+  });
 });

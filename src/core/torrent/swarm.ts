@@ -124,6 +124,7 @@ export class Swarm {
       case 'unchoke':
         p.peerChoking = false;
         p.refusedPieces.clear();
+        p.refusedDeadline.clear();
         this.fill(p);
         return;
       case 'interested':
@@ -243,10 +244,15 @@ export class Swarm {
     if (p.cancelled.delete(blockKey(ref))) return;
     p.outstanding = Math.max(0, p.outstanding - 1);
     // A reject from a peer that still unchokes us says "not this piece now" (a seed sparing a
-    // second copy, or a full queue): ask it for other pieces first.
-    if (!p.peerChoking) p.refusedPieces.add(ref.index);
+    // second copy, or a full queue): ask it for other pieces first. Unless a reader waits for
+    // that piece: then it is asked again at once (a seed refuses a second copy only once).
+    if (!p.peerChoking) {
+      const waited = this.picker.isDeadline(ref.index) && !p.refusedDeadline.has(ref.index);
+      if (waited) p.refusedDeadline.add(ref.index);
+      else p.refusedPieces.add(ref.index);
+    }
     this.picker.requestEnded(p.key, ref);
-    this.fill(p);
+    this.fill(p, this.picker.isDeadline(ref.index));
   }
 
   private onPiece(p: PeerState, ref: BlockRef, data: Uint8Array, now: number): void {
@@ -313,7 +319,7 @@ export class Swarm {
       }
       for (const piece of pieces) this.formerDeadlines.add(piece);
     }
-    for (const p of this.peers.values()) this.fill(p);
+    for (const p of this.peers.values()) this.fill(p, pieces.length > 0);
   }
 
   private cancelRequestsFor(piece: number): void {
@@ -402,7 +408,10 @@ export class Swarm {
       }
       // What it refused is asked of it again once nothing else is on the way from it; by then
       // other peers may well have given us those pieces.
-      if (p.outstanding === 0) p.refusedPieces.clear();
+      if (p.outstanding === 0) {
+        p.refusedPieces.clear();
+        p.refusedDeadline.clear();
+      }
       this.fill(p);
     }
     if (
@@ -460,13 +469,13 @@ export class Swarm {
   }
 
   /** Keeps `queueTarget` requests in flight to an unchoked peer we want something from. */
-  private fill(p: PeerState): void {
+  private fill(p: PeerState, now = false): void {
     if (p.peerChoking || !p.amInterested) return;
     const target = Math.min(p.queueTarget, p.maxRequests);
     const want = target - p.outstanding;
     // Requests go out in batches of a quarter of the queue (one socket write for many, on both
-    // ends), and at once when nothing is on the way.
-    if (want <= 0 || (p.outstanding > 0 && want < Math.max(1, target >> 2))) return;
+    // ends), and at once when nothing is on the way or a reader waits (`now`).
+    if (want <= 0 || (!now && p.outstanding > 0 && want < Math.max(1, target >> 2))) return;
     for (const ref of this.picker.pick(p.key, p.pieces, want, p.refusedPieces)) {
       p.cancelled.delete(blockKey(ref));
       this.send(p.key, { kind: 'request', ...ref });

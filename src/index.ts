@@ -20,3 +20,16 @@ export type {
   TorrentState,
   TorrentStats,
 } from './runtime/torrent-types.js';
+export {
+  type MirrorOptions,
+  mirrorHandler,
+  type RunningMirror,
+  startMirror,
+} from './stream/mirror-server.js';
+export {
+  type RunningStreamServer,
+  type StreamHandler,
+  type StreamHandlerOptions,
+  startStreamServer,
+  streamHandler,
+} from './stream/stream-server.js';

@@ -30,8 +30,9 @@ export class PeerState {
   /** Pieces they refused us while unchoking us: asked of them again only when nothing else
    * is left to ask them for. */
   readonly refusedPieces = new Set<number>();
-  /** Deadline pieces (a reader waits) they refused once: asked again at once, then as above. */
-  readonly refusedDeadline = new Set<number>();
+  /** Blocks of deadline pieces (a reader waits) they refused once: asked again at once; a
+   * second refusal puts the piece with the others they refused. */
+  readonly refusedDeadline = new Set<string>();
   /** Bytes per second, smoothed, and bytes since the last tick. */
   downRate = 0;
   upRate = 0;

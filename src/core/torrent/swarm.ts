@@ -247,8 +247,9 @@ export class Swarm {
     // second copy, or a full queue): ask it for other pieces first. Unless a reader waits for
     // that piece: then it is asked again at once (a seed refuses a second copy only once).
     if (!p.peerChoking) {
-      const waited = this.picker.isDeadline(ref.index) && !p.refusedDeadline.has(ref.index);
-      if (waited) p.refusedDeadline.add(ref.index);
+      const key = blockKey(ref);
+      const waited = this.picker.isDeadline(ref.index) && !p.refusedDeadline.has(key);
+      if (waited) p.refusedDeadline.add(key);
       else p.refusedPieces.add(ref.index);
     }
     this.picker.requestEnded(p.key, ref);
@@ -309,7 +310,12 @@ export class Swarm {
    * new one comes) has its requests cancelled, so the links carry what is waited for now.
    */
   setDeadlines(pieces: readonly number[]): void {
+    // A reader starting or jumping (not the window sliding on): what is queued at the peers for
+    // the background would make it wait, so those requests go too (asked again later).
+    const first = pieces[0];
+    const jump = first !== undefined && !this.formerDeadlines.has(first) && !this.have.has(first);
     this.picker.setDeadlines(pieces);
+    if (jump) for (const p of this.peers.values()) this.cancelBackground(p);
     if (pieces.length > 0) {
       const keep = new Set(pieces);
       for (const piece of this.formerDeadlines) {
@@ -320,6 +326,15 @@ export class Swarm {
       for (const piece of pieces) this.formerDeadlines.add(piece);
     }
     for (const p of this.peers.values()) this.fill(p, pieces.length > 0);
+  }
+
+  private cancelBackground(p: PeerState): void {
+    for (const ref of this.picker.requestsOf(p.key)) {
+      if (this.picker.isDeadline(ref.index)) continue;
+      this.picker.requestEnded(p.key, ref);
+      p.outstanding = Math.max(0, p.outstanding - 1);
+      this.cancel(p, ref);
+    }
   }
 
   private cancelRequestsFor(piece: number): void {

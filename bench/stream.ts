@@ -4,7 +4,8 @@
  *   node dist/bench/stream.js [--size 1G] [--runs 2] [--rate 20M] [--json]
  *
  * One file of pseudo-random bytes (--size, default 1G: a feature film) in a temp folder, page
- * cache warmed, a torrent of it with 1 MiB pieces whose url-list names a local mirror.
+ * cache warmed, a v1 torrent of it with 1 MiB pieces whose url-list names a local mirror (v1:
+ * aria2 checks SHA-1 only, so both sides do the same hashing).
  *
  * Streaming (fanseed only: the targets are absolute). A fanseed seeder sends at most --rate
  * bytes per second (`fanseed seed --upload-limit`). The viewer is this process: a Session is
@@ -15,7 +16,7 @@
  *   seek         the first request dropped, GET bytes=<75%>- -> its first body byte;
  *   wasted       bytes the viewer received for nothing (cancelled or second copies, failed
  *                pieces) by the time 16 MiB after the seek point have been read.
- * Targets: first byte <= 1 s, seek <= 300 ms.
+ * Targets, for the worst run: first byte <= 1 s, seek <= 300 ms.
  *
  * Web seeds. `fanseed mirror` serves the data; fanseed (`fanseed download`, the torrent's
  * url-list the only source) and aria2 (Debian's aria2c, the same torrent, its DHT, LPD and PEX
@@ -215,6 +216,8 @@ const benchmark = async (dir: string, size: number, runs: number, rate: number, 
       dataFile,
       '-o',
       torrentFile,
+      '-f',
+      'v1',
       '--piece-length',
       String(PIECE),
       '--web-seed',
@@ -301,13 +304,14 @@ const benchmark = async (dir: string, size: number, runs: number, rate: number, 
     list.reduce((a, b) => (b.wallSeconds < a.wallSeconds ? b : a));
   const f = best(web.fanseed);
   const a = best(web.aria2);
-  const firstByteS = Math.min(...streams.map((s) => s.firstByteS));
-  const seekS = Math.min(...streams.map((s) => s.seekS));
+  // The worst run counts: a viewer waits for every one of them.
+  const firstByteS = Math.max(...streams.map((s) => s.firstByteS));
+  const seekS = Math.max(...streams.map((s) => s.seekS));
   const wasted = Math.max(...streams.map((s) => s.wasted));
   const ratio = a.wallSeconds / f.wallSeconds;
   const verdict = (ok: boolean): string => (ok ? 'PASS' : 'FAIL');
   log(
-    `streaming a ${mb(size)} MB file (1 MiB pieces) from a fanseed seeder limited to ${mb(rate)} MB/s, best of ${runs}; viewer in this process`,
+    `streaming a ${mb(size)} MB file (v1 torrent, 1 MiB pieces) from a fanseed seeder limited to ${mb(rate)} MB/s, ${runs} runs, the worst counts; viewer in this process`,
   );
   log(
     table(

@@ -3,8 +3,9 @@
  * answer is the range asked for (206 with a matching Content-Range, or 200 for a whole file),
  * and hands the body over chunk by chunk, never more bytes than asked for.
  */
-import http, { type IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import https from 'node:https';
+import type { HttpPool } from './http-pool.js';
 
 export interface RangeGet {
   readonly url: string;
@@ -13,7 +14,10 @@ export interface RangeGet {
   readonly end: number;
   /** Length of the whole file as the torrent says (checked against Content-Range). */
   readonly fileLength: number;
-  readonly agents: { readonly http: http.Agent; readonly https: https.Agent };
+  /** HTTPS goes through node:https with these agents... */
+  readonly agents: { readonly https: https.Agent };
+  /** ...plain HTTP through our own keep-alive connections, one pool per host:port. */
+  readonly pool: (host: string, port: number) => HttpPool;
   readonly timeoutMs: number;
   readonly userAgent: string;
 }
@@ -33,7 +37,7 @@ const MAX_REDIRECTS = 5;
 export interface RangeBody {
   /** Called with each chunk of the body, in order. */
   readonly onChunk: (chunk: Uint8Array) => void;
-  /** The response, once it checked out (to pause and resume reading it). */
+  /** The response, once it checked out (to pause and resume reading it); HTTPS only. */
   readonly onResponse?: (res: IncomingMessage) => void;
 }
 
@@ -61,9 +65,13 @@ const attempt = (
       reject(new RangeGetError(`not an http(s) URL: ${url}`, true));
       return;
     }
-    const req = (secure ? https : http).request(target, {
+    if (!secure) {
+      plainGet(get, target, body, abort, redirects).then(resolve, reject);
+      return;
+    }
+    const req = https.request(target, {
       method: 'GET',
-      agent: secure ? get.agents.https : get.agents.http,
+      agent: get.agents.https,
       signal: abort,
       headers: {
         range: `bytes=${get.start}-${get.end - 1}`,
@@ -81,12 +89,7 @@ const attempt = (
       const status = res.statusCode ?? 0;
       if (status >= 300 && status < 400 && res.headers.location !== undefined) {
         res.resume();
-        if (redirects >= MAX_REDIRECTS) {
-          reject(new RangeGetError('too many redirects', true));
-          return;
-        }
-        const next = new URL(res.headers.location, target).toString();
-        attempt(get, next, body, abort, redirects + 1).then(resolve, reject);
+        redirect(get, target, res.headers.location, body, abort, redirects).then(resolve, reject);
         return;
       }
       const problem = checkResponse(get, status, res.headers['content-range']);
@@ -118,6 +121,66 @@ const attempt = (
     });
     req.end();
   });
+
+const redirect = (
+  get: RangeGet,
+  from: URL,
+  location: string,
+  body: RangeBody,
+  abort: AbortSignal,
+  redirects: number,
+): Promise<void> => {
+  if (redirects >= MAX_REDIRECTS)
+    return Promise.reject(new RangeGetError('too many redirects', true));
+  return attempt(get, new URL(location, from).toString(), body, abort, redirects + 1);
+};
+
+const requestHead = (get: RangeGet, target: URL): string =>
+  `GET ${target.pathname}${target.search} HTTP/1.1\r\nHost: ${target.host}\r\n` +
+  `Range: bytes=${get.start}-${get.end - 1}\r\nAccept-Encoding: identity\r\n` +
+  `User-Agent: ${get.userAgent.replace(/[^\x20-\x7e]/g, '')}\r\n\r\n`;
+
+/** Plain HTTP through the pool: body bytes are views of a shared read buffer (see HttpPool). */
+const plainGet = async (
+  get: RangeGet,
+  target: URL,
+  body: RangeBody,
+  abort: AbortSignal,
+  redirects: number,
+): Promise<void> => {
+  const port = target.port === '' ? 80 : Number(target.port);
+  const host = target.hostname.replace(/^\[|\]$/g, '');
+  const want = get.end - get.start;
+  let got = 0;
+  let location: string | undefined;
+  let problem: RangeGetError | undefined;
+  try {
+    await get.pool(host, port).request({
+      head: requestHead(get, target),
+      timeoutMs: get.timeoutMs,
+      signal: abort,
+      onHead: (h) => {
+        const where = h.headers.get('location');
+        if (h.status >= 300 && h.status < 400 && where !== undefined) location = where;
+        else problem = checkResponse(get, h.status, h.headers.get('content-range'));
+        if (problem !== undefined) throw problem;
+      },
+      onBody: (bytes) => {
+        if (location !== undefined) return;
+        if (got + bytes.length > want)
+          throw new RangeGetError(`the mirror sent more than the ${want} bytes asked for`, true);
+        got += bytes.length;
+        body.onChunk(bytes);
+      },
+    });
+  } catch (e) {
+    if (e instanceof RangeGetError) throw e;
+    throw new RangeGetError((e as Error).message, false);
+  }
+  if (location !== undefined) return redirect(get, target, location, body, abort, redirects);
+  if (got !== want)
+    throw new RangeGetError(`the answer ended after ${got} of ${want} bytes`, false);
+};
 
 const CONTENT_RANGE = /^bytes (\d+)-(\d+)\/(\d+|\*)$/;
 

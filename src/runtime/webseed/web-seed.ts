@@ -6,7 +6,7 @@
  * error it chokes (and rejects what was pending); a mirror that is gone for good, or fails too
  * often, closes.
  */
-import http, { type IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import https from 'node:https';
 import type { BlockRef } from '../../core/geometry/pieces.js';
 import type { Metainfo } from '../../core/metainfo/types.js';
@@ -15,6 +15,7 @@ import { type RangeBatch, takeBatch } from '../../core/webseed/range-plan.js';
 import { webSeedFileUrl } from '../../core/webseed/web-seed-url.js';
 import type { PeerMessage } from '../../core/wire/messages.js';
 import type { ValidPeerMessage } from '../../core/wire/validate.js';
+import { HttpPool } from './http-pool.js';
 import { getRange, RangeGetError } from './http-range-get.js';
 
 export interface WebSeedOptions {
@@ -55,7 +56,11 @@ export class WebSeed {
   private readonly responses = new Set<IncomingMessage>();
   /** The disk is behind: every response waits. */
   private diskPaused = false;
-  private readonly agents: { http: http.Agent; https: https.Agent };
+  private readonly agents: { https: https.Agent };
+  private readonly pools = new Map<string, HttpPool>();
+  /** A download limit is in debt until then (ms since the epoch). */
+  private limitedUntil = 0;
+  private limitTimer: NodeJS.Timeout | undefined;
   private inFlight = 0;
   private failures = 0;
   private backoffTimer: NodeJS.Timeout | undefined;
@@ -69,8 +74,7 @@ export class WebSeed {
     private readonly hooks: WebSeedHooks,
   ) {
     this.connections = Math.max(1, o.connections ?? 4);
-    const agent = { keepAlive: true, maxSockets: this.connections };
-    this.agents = { http: new http.Agent(agent), https: new https.Agent(agent) };
+    this.agents = { https: new https.Agent({ keepAlive: true, maxSockets: this.connections }) };
   }
 
   get url(): string {
@@ -105,10 +109,36 @@ export class WebSeed {
   pauseReading(paused: boolean): void {
     if (this.diskPaused === paused) return;
     this.diskPaused = paused;
+    this.applyReading();
+  }
+
+  private applyReading(): void {
+    const paused = this.diskPaused || this.limitedUntil > Date.now();
+    for (const pool of this.pools.values()) pool.pause(paused);
     for (const res of this.responses) {
       if (paused) res.pause();
       else res.resume();
     }
+  }
+
+  /** Counts received bytes against the download limits; reading waits while one is in debt. */
+  private received(bytes: number): void {
+    const wait = this.hooks.received(bytes);
+    if (wait <= 0) return;
+    this.limitedUntil = Math.max(this.limitedUntil, Date.now() + wait);
+    this.applyReading();
+    clearTimeout(this.limitTimer);
+    this.limitTimer = setTimeout(() => this.applyReading(), this.limitedUntil - Date.now());
+  }
+
+  private pool(host: string, port: number): HttpPool {
+    const key = `${host}:${port}`;
+    let pool = this.pools.get(key);
+    if (pool === undefined) {
+      pool = new HttpPool(host, port, this.connections);
+      this.pools.set(key, pool);
+    }
+    return pool;
   }
 
   /** Stops every request; nothing more is reported. */
@@ -120,9 +150,10 @@ export class WebSeed {
 
   private stopAll(): void {
     clearTimeout(this.backoffTimer);
+    clearTimeout(this.limitTimer);
     for (const a of this.aborts) a.abort();
     this.aborts.clear();
-    this.agents.http.destroy();
+    for (const pool of this.pools.values()) pool.close();
     this.agents.https.destroy();
   }
 
@@ -189,6 +220,7 @@ export class WebSeed {
             end: range.end,
             fileLength,
             agents: this.agents,
+            pool: (host, port) => this.pool(host, port),
             timeoutMs: this.o.timeoutMs ?? 30_000,
             userAgent: this.o.userAgent ?? 'fanseed',
           },
@@ -196,18 +228,12 @@ export class WebSeed {
             onResponse: (res) => {
               this.responses.add(res);
               res.once('close', () => this.responses.delete(res));
-              if (this.diskPaused) res.pause();
-              res.on('data', (chunk: Uint8Array) => {
-                const wait = this.hooks.received(chunk.length);
-                if (wait > 0) {
-                  res.pause();
-                  setTimeout(() => {
-                    if (!this.diskPaused) res.resume();
-                  }, wait).unref();
-                }
-              });
+              if (this.diskPaused || this.limitedUntil > Date.now()) res.pause();
             },
+            // A view of a shared read buffer for plain HTTP: the blocks it completes are
+            // copied into piece buffers by the swarm's writes, run before batchEnd returns.
             onChunk: (chunk) => {
+              this.received(chunk.length);
               blocks.push(chunk);
               this.hooks.batchEnd();
             },

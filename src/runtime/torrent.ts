@@ -10,8 +10,7 @@ import type { Readable } from 'node:stream';
 import { Choker } from '../core/choker/choker.js';
 import type { MagnetLink } from '../core/metainfo/magnet.js';
 import type { Metainfo } from '../core/metainfo/types.js';
-import { DEFAULT_PRIORITY, PiecePicker } from '../core/picker/piece-picker.js';
-import { MAX_PRIORITY } from '../core/picker/rarity-index.js';
+import { PiecePicker } from '../core/picker/piece-picker.js';
 import { layoutFileIndex, selectedFiles, wantedPieces } from '../core/torrent/selection.js';
 import { Swarm } from '../core/torrent/swarm.js';
 import { type TorrentLayout, torrentLayout } from '../core/torrent/torrent-layout.js';
@@ -29,6 +28,7 @@ import type { NegotiatedStream, PeerSocket } from './peer/peer-socket.js';
 import { DEFAULT_WRITE_LIMITS, PieceWriter } from './piece-writer.js';
 import { ResumeKeeper, resumePath } from './resume-store.js';
 import type { Storage } from './storage/storage.js';
+import { StreamWindows } from './stream-windows.js';
 import type { TorrentEvents, TorrentOptions, TorrentState, TorrentStats } from './torrent-types.js';
 import { Announcer } from './tracker/announcer.js';
 import { Trading } from './trading.js';
@@ -50,8 +50,6 @@ interface Loaded {
   picker?: PiecePicker;
 }
 
-const MAX_URGENT = MAX_PRIORITY;
-
 export class Torrent extends EventEmitter<TorrentEvents> {
   private loaded: Loaded | undefined;
   private trading: Trading | undefined;
@@ -63,10 +61,8 @@ export class Torrent extends EventEmitter<TorrentEvents> {
   private readonly extraWebSeeds = new Set<string>();
   /** Peers the user gave: redialled when they drop. */
   private readonly kept = new KeptPeers();
-  /** Per open read stream, the pieces it needs next, soonest first (see file-stream.ts). */
-  private readonly readers = new Map<object, readonly number[]>();
-  /** Pieces in some reader's window: priority MAX_URGENT while there. */
-  private urgent = new Set<number>();
+  /** The open read streams' windows (see file-stream.ts). */
+  private readonly windows = new StreamWindows();
   private readonly waiters = new PieceWaiters();
   private starting: Promise<void> | undefined;
   /** A pause or close letting the trading go; resume() and close() wait for it. */
@@ -435,8 +431,7 @@ export class Torrent extends EventEmitter<TorrentEvents> {
         waitFor: (piece) => this.waitFor(piece),
         read: (piece, offset, length) => l.storage.read(piece, offset, length),
         window: (reader, pieces) => {
-          if (pieces.length === 0) this.readers.delete(reader);
-          else this.readers.set(reader, pieces);
+          this.windows.set(reader, pieces);
           this.applyWindows(l);
         },
       },
@@ -449,34 +444,11 @@ export class Torrent extends EventEmitter<TorrentEvents> {
     return this.stateNow === 'closed' ? Promise.reject(closedError()) : this.waiters.wait(piece);
   }
 
-  /**
-   * Streaming priorities from every reader's window: those pieces are urgent, asked for by
-   * deadline (the nth piece of each window before the n+1th of any), the rest rarest first.
-   */
+  /** Streaming priorities and deadlines from every reader's window. */
   private applyWindows(l: Loaded): void {
-    const deadlines: number[] = [];
-    const seen = new Set<number>();
-    const windows = [...this.readers.values()];
-    const longest = Math.max(0, ...windows.map((w) => w.length));
-    for (let rank = 0; rank < longest; rank++) {
-      for (const w of windows) {
-        const piece = w[rank];
-        if (piece === undefined || seen.has(piece)) continue;
-        seen.add(piece);
-        deadlines.push(piece);
-      }
-    }
-    const swarm = l.swarm;
-    if (swarm === undefined) {
-      this.urgent = seen;
-      return;
-    }
-    for (const piece of this.urgent)
-      if (!seen.has(piece)) swarm.setPriority(piece, l.wanted.has(piece) ? DEFAULT_PRIORITY : 0);
-    for (const piece of seen) swarm.setPriority(piece, MAX_URGENT);
-    this.urgent = seen;
-    swarm.setDeadlines(deadlines);
-    if (!swarm.complete && this.stateNow === 'seeding') this.stateNow = 'downloading';
+    this.windows.apply(l.swarm, l.wanted);
+    if (l.swarm === undefined) return;
+    if (!l.swarm.complete && this.stateNow === 'seeding') this.stateNow = 'downloading';
     this.trading?.run();
   }
 

@@ -5,13 +5,13 @@
  * fanseed) can use it as a web seed, and browsers and download managers as a plain mirror.
  * Nothing about who asks is kept.
  */
-import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import type { Metainfo } from '../core/metainfo/types.js';
 import { dataPaths } from '../runtime/verify.js';
+import { sendFileBody } from './file-body.js';
 import { mediaType } from './media-types.js';
 import { escapeHtml, sendRange, sendText } from './send-range.js';
 
@@ -123,7 +123,7 @@ const serveFile = async (req: IncomingMessage, res: ServerResponse, e: Entry): P
       etag: `"${e.length.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}"`,
       lastModified: info.mtime,
     },
-    open: (start, end) => createReadStream(disk, { start, end, highWaterMark: 256 * 1024 }),
+    send: (start, end, res) => sendFileBody(disk, start, end, res),
   });
 };
 

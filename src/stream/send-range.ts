@@ -7,8 +7,10 @@ export interface Body {
   readonly size: number;
   readonly contentType: string;
   readonly validators: Validators;
-  /** Bytes start to end, inclusive. */
-  open(start: number, end: number): Readable;
+  /** Bytes start to end, inclusive, as a stream... */
+  open?(start: number, end: number): Readable;
+  /** ...or written straight into the response (then ended). */
+  send?(start: number, end: number, res: ServerResponse): Promise<void>;
 }
 
 /**
@@ -27,8 +29,13 @@ export const sendRange = (req: IncomingMessage, res: ServerResponse, body: Body)
     res.end();
     return;
   }
+  if (body.send !== undefined) {
+    void body.send(plan.range.start, plan.range.end, res);
+    return;
+  }
   // A client that goes away (a seek, a closed tab) destroys the source and its piece waits.
-  pipeline(body.open(plan.range.start, plan.range.end), res, () => {});
+  if (body.open !== undefined) pipeline(body.open(plan.range.start, plan.range.end), res, () => {});
+  else res.end();
 };
 
 /** A plain answer with a short text body. */

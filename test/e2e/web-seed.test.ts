@@ -156,6 +156,27 @@ describe('web seeds', { timeout: 60_000 }, () => {
     );
   });
 
+  it('downloads from two mirrors in parallel, each serving part of it', async () => {
+    const meta = await torrentOf('v1');
+    const a = { bytes: 0 };
+    const b = { bytes: 0 };
+    const handler = mirrorHandler({ meta, path: join(dir, 'seed') });
+    const first = await listen(counting(handler, a));
+    const second = await listen(counting(handler, b));
+    const session = await Session.open({ port: 0, host: HOST });
+    sessions.push(session);
+    const path = join(dir, 'from-two');
+    // Both mirrors from the start (its url-list), as a published torrent would name them.
+    const torrent = await session.add(
+      { ...meta, urlList: [first, second] },
+      { path, trackers: false },
+    );
+    await done(torrent);
+    await assertSame(path);
+    assert.ok(a.bytes > 0 && b.bytes > 0, `the mirrors served ${a.bytes} and ${b.bytes} bytes`);
+    assert.equal(torrent.stats().webSeeds, 2);
+  });
+
   it('drops a mirror that serves a corrupted range; an honest mirror completes the download', async () => {
     const meta = await torrentOf('v1');
     const honest = mirrorHandler({ meta, path: join(dir, 'seed') });

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -11,30 +10,15 @@ import { pseudoRandomBytes } from '../lib/testing.js';
 import { createTorrent } from '../runtime/create-torrent.js';
 import { nodeHash } from '../runtime/node-hash.js';
 import { type RunningMirror, startMirror } from './mirror-server.js';
+import { type Answer, ask as askUrl } from './testing.js';
 
 let dir: string;
 let meta: Metainfo;
 let mirror: RunningMirror;
 const film = pseudoRandomBytes(100_000, 5);
 
-interface Answer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: Buffer;
-}
-
 const ask = (path: string, headers: Record<string, string> = {}, method = 'GET'): Promise<Answer> =>
-  new Promise((resolve, reject) => {
-    const req = request(`${mirror.url.slice(0, -1)}${path}`, { method, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
-      );
-    });
-    req.on('error', reject);
-    req.end();
-  });
+  askUrl(`${mirror.url.slice(0, -1)}${path}`, headers, method);
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'fanseed-mirror-'));

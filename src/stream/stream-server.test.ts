@@ -5,7 +5,6 @@
  */
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -18,6 +17,7 @@ import { nodeHash } from '../runtime/node-hash.js';
 import { Session } from '../runtime/session.js';
 import type { Torrent } from '../runtime/torrent.js';
 import { type RunningStreamServer, startStreamServer } from './stream-server.js';
+import { ask } from './testing.js';
 
 const HOST = '127.0.0.1';
 const PIECE = 32_768;
@@ -29,25 +29,6 @@ let meta: Metainfo;
 let seeder: Session;
 const sessions: Session[] = [];
 const servers: RunningStreamServer[] = [];
-
-interface Answer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: Buffer;
-}
-
-const ask = (url: string, headers: Record<string, string> = {}, method = 'GET'): Promise<Answer> =>
-  new Promise((resolve, reject) => {
-    const req = request(url, { method, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
-      );
-    });
-    req.on('error', reject);
-    req.end();
-  });
 
 /** A leecher with a stream server, not yet connected to anyone. */
 const leecher = async (

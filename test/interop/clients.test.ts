@@ -45,13 +45,20 @@ import {
   waitUntil,
   writeTree,
 } from './support.js';
+import {
+  localPost,
+  STATUS,
+  type TorrentState,
+  TRANSMISSION_DAEMON,
+  Transmission,
+  transmissionSettings,
+} from './transmission.js';
 
 const execFileAsync = promisify(execFile);
 
 const HOST = '127.0.0.1';
 const OPENTRACKER = '/usr/bin/opentracker';
 const ARIA2C = '/usr/bin/aria2c';
-const TRANSMISSION_DAEMON = '/usr/bin/transmission-daemon';
 
 const PIECE_LENGTH = 32 * 1024;
 const TEST_TIMEOUT_MS = 60_000;
@@ -408,112 +415,23 @@ describe('aria2 and fanseed, meeting through opentracker', () => {
 // ---------------------------------------------------------------------------------------------
 // Transmission.
 
-interface TorrentState {
-  readonly status: number;
-  readonly percentDone: number;
-  readonly leftUntilDone: number;
-  readonly haveValid: number;
-  readonly corruptEver: number;
-  readonly uploadedEver: number;
-  readonly error: number;
-  readonly errorString: string;
-  readonly peersConnected: number;
-}
-/** tr_torrent_activity in Transmission's RPC. */
-const STATUS = { stopped: 0, downloading: 4, seeding: 6 } as const;
-
-/** Transmission's JSON-RPC, with its anti-CSRF session id (409, then again with the id). */
-class TransmissionRpc {
-  private session = '';
-  constructor(private readonly url: string) {}
-
-  async call(method: string, args: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
-    for (let attempt = 0; attempt < 2; attempt++) {
-      const response = await fetch(this.url, {
-        method: 'POST',
-        headers: { 'X-Transmission-Session-Id': this.session, 'Content-Type': 'application/json' },
-        body: JSON.stringify({ method, arguments: args }),
-      });
-      if (response.status === 409) {
-        this.session = response.headers.get('X-Transmission-Session-Id') ?? '';
-        continue;
-      }
-      const text = await response.text();
-      assert.equal(response.status, 200, `Transmission RPC ${method}: HTTP ${response.status}`);
-      const body = JSON.parse(text) as { result?: unknown; arguments?: Record<string, unknown> };
-      assert.equal(body.result, 'success', `Transmission RPC ${method}: ${text}`);
-      return body.arguments ?? {};
-    }
-    assert.fail(`Transmission RPC ${method}: no session id accepted`);
-  }
-
-  /** The state of its one torrent. */
-  async torrent(): Promise<TorrentState> {
-    const fields = [
-      'status',
-      'percentDone',
-      'leftUntilDone',
-      'haveValid',
-      'corruptEver',
-      'uploadedEver',
-      'error',
-      'errorString',
-      'peersConnected',
-    ];
-    const { torrents } = await this.call('torrent-get', { fields });
-    assert.ok(Array.isArray(torrents) && torrents.length === 1, JSON.stringify(torrents));
-    return torrents[0] as TorrentState;
-  }
-}
-
-interface Transmission {
-  readonly proc: Running;
-  readonly rpc: TransmissionRpc;
-  readonly peerPort: number;
-  /** Its last torrent state seen, for failure messages. */
-  last: TorrentState | undefined;
-  readonly why: () => string;
-}
-
-/** A transmission-daemon of its own (config folder, ports), answering RPC. */
-const startTransmission = async (label: string, downloadDir: string): Promise<Transmission> => {
+/** A transmission-daemon of its own (config folder, ports), answering RPC, and its peer port. */
+const startTransmission = async (
+  label: string,
+  downloadDir: string,
+): Promise<Transmission & { readonly peerPort: number }> => {
   requireProgram(TRANSMISSION_DAEMON, 'transmission-daemon');
   const config = await scratch(`${label}-transmission-config`);
   const rpcPort = await freeTcpPort();
   const peerPort = await freeTcpAndUdpPort();
-  const settings = {
-    'rpc-enabled': true,
-    'rpc-bind-address': HOST,
-    'rpc-port': rpcPort,
-    'rpc-authentication-required': false,
-    'rpc-whitelist-enabled': true,
-    'rpc-whitelist': HOST,
-    'rpc-host-whitelist-enabled': false,
-    'peer-port': peerPort,
-    'peer-port-random-on-start': false,
-    'bind-address-ipv4': HOST,
-    'bind-address-ipv6': '::1',
-    'port-forwarding-enabled': false,
-    'dht-enabled': false,
-    'lpd-enabled': false,
-    'pex-enabled': false,
-    'utp-enabled': false,
-    // 0: prefer plain connections (fanseed has no encryption); 2 would refuse fanseed.
+  // Encryption 0: prefer plain connections (2 would refuse fanseed's plain dials).
+  const settings = transmissionSettings({
+    rpcPort,
+    peerPort,
+    downloadDir,
+    bindIpv4: HOST,
     encryption: 0,
-    'blocklist-enabled': false,
-    'download-dir': downloadDir,
-    'incomplete-dir-enabled': false,
-    'rename-partial-files': false,
-    'watch-dir-enabled': false,
-    'start-added-torrents': true,
-    'ratio-limit-enabled': false,
-    'idle-seeding-limit-enabled': false,
-    'speed-limit-down-enabled': false,
-    'speed-limit-up-enabled': false,
-    'alt-speed-enabled': false,
-    'script-torrent-done-enabled': false,
-    'message-level': 2,
-  };
+  });
   await writeFile(join(config, 'settings.json'), JSON.stringify(settings, null, 2));
   const proc = procs.start(
     `transmission-daemon (${label}, peer port ${peerPort})`,
@@ -521,53 +439,10 @@ const startTransmission = async (label: string, downloadDir: string): Promise<Tr
     ['-f', '-g', config, '--log-info'],
     { cwd: config },
   );
-  const rpc = new TransmissionRpc(`http://${HOST}:${rpcPort}/transmission/rpc`);
-  const t: Transmission = {
-    proc,
-    rpc,
-    peerPort,
-    last: undefined,
-    why: () => `Transmission's torrent: ${JSON.stringify(t.last)}\n${describeRun(proc, 30)}`,
-  };
-  await waitUntil(
-    `transmission-daemon to answer RPC on ${HOST}:${rpcPort}`,
-    READY_TIMEOUT_MS,
-    () =>
-      rpc.call('session-get').then(
-        () => true,
-        () => undefined,
-      ),
-    { watch: [proc] },
-  );
-  return t;
+  const daemon = new Transmission(proc, localPost(`http://${HOST}:${rpcPort}/transmission/rpc`));
+  await daemon.ready(READY_TIMEOUT_MS);
+  return Object.assign(daemon, { peerPort });
 };
-
-/** Adds the torrent (its data, if any, in the daemon's download-dir). */
-const addTorrent = async (t: Transmission, p: Prepared): Promise<void> => {
-  const metainfo = (await readFile(p.torrent)).toString('base64');
-  const added = await t.rpc.call('torrent-add', { metainfo, paused: false });
-  assert.ok(added['torrent-added'] !== undefined, `torrent-add: ${JSON.stringify(added)}`);
-};
-
-/** Until Transmission's torrent is in the state `accept` takes. */
-const waitForTorrent = (
-  t: Transmission,
-  what: string,
-  ms: number,
-  accept: (s: TorrentState) => boolean,
-  watch: readonly Running[] = [],
-): Promise<TorrentState> =>
-  waitUntil(
-    `Transmission: ${what}`,
-    ms,
-    async () => {
-      const state = await t.rpc.torrent();
-      t.last = state;
-      assert.equal(state.error, 0, `Transmission reports an error\n${t.why()}`);
-      return accept(state) ? state : undefined;
-    },
-    { watch: [t.proc, ...watch], explain: () => `last state: ${JSON.stringify(t.last)}` },
-  );
 
 const complete = (s: TorrentState): boolean =>
   s.percentDone === 1 && s.leftUntilDone === 0 && s.haveValid === TOTAL;
@@ -581,18 +456,16 @@ describe('Transmission and fanseed (fanseed dials Transmission)', () => {
     const out = await scratch('transmission-leeches', 'out');
     try {
       const transmission = await startTransmission('leecher', out);
-      await addTorrent(transmission, p);
+      await transmission.add(await readFile(p.torrent));
       // It checks for data already there first; it must know the torrent before fanseed dials.
-      await waitForTorrent(
-        transmission,
+      await transmission.waitFor(
         'downloading',
         READY_TIMEOUT_MS,
         (s) => s.status === STATUS.downloading,
       );
       const seed = await startFanseedSeed(p, data, '--peer', `${HOST}:${transmission.peerPort}`);
       const why = (): string => `${transmission.why()}\n\nthe seeder: ${describeRun(seed)}`;
-      const done = await waitForTorrent(
-        transmission,
+      const done = await transmission.waitFor(
         'every piece downloaded and checked',
         TRANSFER_TIMEOUT_MS,
         complete,
@@ -600,13 +473,8 @@ describe('Transmission and fanseed (fanseed dials Transmission)', () => {
       );
       assert.equal(done.corruptEver, 0, `Transmission received corrupt data\n${why()}`);
       // Stopping the torrent makes Transmission write out its cache and close the files.
-      await transmission.rpc.call('torrent-stop');
-      await waitForTorrent(
-        transmission,
-        'stopped',
-        EXIT_TIMEOUT_MS,
-        (s) => s.status === STATUS.stopped,
-      );
+      await transmission.call('torrent-stop');
+      await transmission.waitFor('stopped', EXIT_TIMEOUT_MS, (s) => s.status === STATUS.stopped);
       await assertSameTree(join(p.source, p.name), join(out, p.name), why);
       await stopFanseedSeed(seed);
       await assertSameTree(join(p.source, p.name), join(data, p.name)); // left as it was
@@ -621,10 +489,9 @@ describe('Transmission and fanseed (fanseed dials Transmission)', () => {
     const out = await scratch('transmission-seeds', 'out');
     try {
       const transmission = await startTransmission('seeder', data);
-      await addTorrent(transmission, p);
+      await transmission.add(await readFile(p.torrent));
       // With the data present, Transmission checks it when the torrent is added, then seeds.
-      await waitForTorrent(
-        transmission,
+      await transmission.waitFor(
         'seeding after checking its data',
         READY_TIMEOUT_MS,
         (s) => s.status === STATUS.seeding && complete(s),
@@ -644,8 +511,7 @@ describe('Transmission and fanseed (fanseed dials Transmission)', () => {
       assertJsonEvents(download);
       assert.deepEqual(connectedPeers(download), [`${HOST}:${transmission.peerPort}`], why());
       await assertSameTree(join(p.source, p.name), join(out, p.name), why);
-      const state = await transmission.rpc.torrent();
-      transmission.last = state;
+      const state = await transmission.torrent();
       assert.ok(
         state.uploadedEver >= TOTAL,
         `Transmission uploaded ${state.uploadedEver}\n${why()}`,

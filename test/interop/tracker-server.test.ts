@@ -50,11 +50,17 @@ import {
   waitUntil,
   writeTree,
 } from './support.js';
+import {
+  STATUS,
+  type TorrentState,
+  TRANSMISSION_DAEMON,
+  Transmission,
+  transmissionSettings,
+} from './transmission.js';
 
 const execFileAsync = promisify(execFile);
 
 const ARIA2C = '/usr/bin/aria2c';
-const TRANSMISSION_DAEMON = '/usr/bin/transmission-daemon';
 
 /** Each host has its own ports: fixed numbers cannot clash with anything. */
 const TRACKER_PORT = 8000;
@@ -345,139 +351,35 @@ const startSeeder = async (p: Prepared, label: string): Promise<Running> => {
   return seeder;
 };
 
-interface TorrentState {
-  readonly status: number;
-  readonly percentDone: number;
-  readonly leftUntilDone: number;
-  readonly haveValid: number;
-  readonly corruptEver: number;
-  readonly error: number;
-  readonly errorString: string;
-  readonly peersConnected: number;
-  readonly trackerStats: unknown;
-}
-/** tr_torrent_activity in Transmission's RPC. */
-const STATUS = { stopped: 0, downloading: 4, seeding: 6 } as const;
-
 /** transmission-daemon in its host, driven over its JSON-RPC from inside that host. */
-class Transmission {
-  private session = '';
-  last: TorrentState | undefined;
-
-  constructor(readonly proc: Running) {}
-
-  async call(method: string, args: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
-    const url = `http://127.0.0.1:${TRANSMISSION_RPC_PORT}/transmission/rpc`;
-    for (let attempt = 0; attempt < 2; attempt++) {
-      const response = await transmissionHost.fetch(url, {
-        method: 'POST',
-        headers: { 'X-Transmission-Session-Id': this.session, 'Content-Type': 'application/json' },
-        body: JSON.stringify({ method, arguments: args }),
-      });
-      if (response.status === 409) {
-        this.session = response.headers['x-transmission-session-id'] ?? '';
-        continue;
-      }
-      const text = response.body.toString('utf8');
-      assert.equal(response.status, 200, `Transmission RPC ${method}: HTTP ${response.status}`);
-      const body = JSON.parse(text) as { result?: unknown; arguments?: Record<string, unknown> };
-      assert.equal(body.result, 'success', `Transmission RPC ${method}: ${text}`);
-      return body.arguments ?? {};
-    }
-    assert.fail(`Transmission RPC ${method}: no session id accepted`);
-  }
-
-  async torrent(): Promise<TorrentState> {
-    const fields = [
-      'status',
-      'percentDone',
-      'leftUntilDone',
-      'haveValid',
-      'corruptEver',
-      'error',
-      'errorString',
-      'peersConnected',
-      'trackerStats',
-    ];
-    const { torrents } = await this.call('torrent-get', { fields });
-    assert.ok(Array.isArray(torrents) && torrents.length === 1, JSON.stringify(torrents));
-    this.last = torrents[0] as TorrentState;
-    return this.last;
-  }
-
-  why = (): string =>
-    `Transmission's torrent: ${JSON.stringify(this.last)}\n${describeRun(this.proc, 30)}`;
-
-  /** Until its torrent is in the state `accept` takes. */
-  waitFor(
-    what: string,
-    ms: number,
-    accept: (s: TorrentState) => boolean,
-    watch: readonly Running[] = [],
-  ): Promise<TorrentState> {
-    return waitUntil(
-      `Transmission: ${what}`,
-      ms,
-      async () => {
-        const state = await this.torrent();
-        assert.equal(state.error, 0, `Transmission reports an error\n${this.why()}`);
-        return accept(state) ? state : undefined;
-      },
-      { watch: [this.proc, ...watch], explain: () => `${this.why()}\n\n${trackerOutput()}` },
-    );
-  }
-}
-
 const startTransmission = async (label: string, downloadDir: string): Promise<Transmission> => {
   const config = await scratch(label, 'transmission-config');
-  const settings = {
-    'rpc-enabled': true,
-    'rpc-bind-address': '127.0.0.1',
-    'rpc-port': TRANSMISSION_RPC_PORT,
-    'rpc-authentication-required': false,
-    'rpc-whitelist-enabled': true,
-    'rpc-whitelist': '127.0.0.1',
-    'rpc-host-whitelist-enabled': false,
-    'peer-port': PEER_PORT,
-    'peer-port-random-on-start': false,
-    'bind-address-ipv4': transmissionHost.address,
-    'bind-address-ipv6': '::1',
-    'port-forwarding-enabled': false,
-    'dht-enabled': false,
-    'lpd-enabled': false,
-    'pex-enabled': false,
-    'utp-enabled': false,
+  const settings = transmissionSettings({
+    rpcPort: TRANSMISSION_RPC_PORT,
+    peerPort: PEER_PORT,
+    downloadDir,
+    bindIpv4: transmissionHost.address,
     encryption: 1,
-    'blocklist-enabled': false,
-    'download-dir': downloadDir,
-    'incomplete-dir-enabled': false,
-    'rename-partial-files': false,
-    'watch-dir-enabled': false,
-    'start-added-torrents': true,
-    'ratio-limit-enabled': false,
-    'idle-seeding-limit-enabled': false,
-    'speed-limit-down-enabled': false,
-    'speed-limit-up-enabled': false,
-    'alt-speed-enabled': false,
-    'script-torrent-done-enabled': false,
-    'message-level': 2,
-  };
+  });
   await writeFile(join(config, 'settings.json'), JSON.stringify(settings, null, 2));
   const proc = transmissionHost.exec(TRANSMISSION_DAEMON, ['-f', '-g', config, '--log-info'], {
     label: `transmission-daemon (${transmissionHost.address})`,
     cwd: config,
   });
-  const t = new Transmission(proc);
-  await waitUntil(
-    'transmission-daemon to answer RPC',
-    READY_TIMEOUT_MS,
-    () =>
-      t.call('session-get').then(
-        () => true,
-        () => undefined,
-      ),
-    { watch: [proc] },
+  const url = `http://127.0.0.1:${TRANSMISSION_RPC_PORT}/transmission/rpc`;
+  const t = new Transmission(
+    proc,
+    async (headers, body) => {
+      const r = await transmissionHost.fetch(url, { method: 'POST', headers, body });
+      return {
+        status: r.status,
+        sessionId: r.headers['x-transmission-session-id'],
+        text: r.body.toString('utf8'),
+      };
+    },
+    trackerOutput,
   );
+  await t.ready(READY_TIMEOUT_MS);
   return t;
 };
 
@@ -605,9 +507,7 @@ describe('a swarm meeting through the tracker, each client a host of its own', {
       const transmissionOut = await scratch(t, 'transmission-out');
       const ariaOut = await scratch(t, 'aria2-out');
       const transmission = await startTransmission(t, transmissionOut);
-      const metainfo = (await readFile(p.torrent)).toString('base64');
-      const added = await transmission.call('torrent-add', { metainfo, paused: false });
-      assert.ok(added['torrent-added'] !== undefined, `torrent-add: ${JSON.stringify(added)}`);
+      await transmission.add(await readFile(p.torrent));
       const aria = await startAria2(t, t, p, ariaOut);
       const why = (): string =>
         [

@@ -1,12 +1,12 @@
 /**
- * `fanseed mirror` as a web seed (BEP 19) for other clients, on 127.0.0.1: aria2 and libtorrent
- * (Debian's packages) each download a multi-file torrent whose url-list names the mirror, with
+ * `fanseed mirror` as a web seed (BEP 19) for other clients, on 127.0.0.1: aria2, libtorrent and
+ * Transmission (Debian's packages) each download a multi-file torrent whose url-list names the mirror, with
  * no peer and no tracker at all, byte-identical. And fanseed's own web-seed client fetches from
  * the same mirror through the CLI (`fanseed download --web-seed`).
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -27,6 +27,13 @@ import {
   waitForJson,
   writeTree,
 } from './support.js';
+import {
+  localPost,
+  STATUS,
+  TRANSMISSION_DAEMON,
+  Transmission,
+  transmissionSettings,
+} from './transmission.js';
 
 const execFileAsync = promisify(execFile);
 const HOST = '127.0.0.1';
@@ -131,6 +138,57 @@ describe('fanseed mirror as a web seed', { timeout: 60_000 }, () => {
     assert.equal(exit.code, 0, describeRun(lt));
     assert.equal(result?.done, true, describeRun(lt));
     await assertSameTree(join(tmp, 'source', NAME), join(out, NAME), () => describeRun(lt));
+  });
+
+  it('Transmission downloads the torrent from the mirror alone', async () => {
+    requireProgram(TRANSMISSION_DAEMON, 'transmission-daemon');
+    const out = join(tmp, 'transmission');
+    const config = join(tmp, 'transmission-config');
+    await mkdir(out);
+    await mkdir(config);
+    const rpcPort = await freeTcpPort();
+    const settings = transmissionSettings({
+      rpcPort,
+      peerPort: await freeTcpPort(),
+      downloadDir: out,
+      bindIpv4: HOST,
+      encryption: 0,
+    });
+    await writeFile(join(config, 'settings.json'), JSON.stringify(settings));
+    const proc = procs.start('transmission-daemon', TRANSMISSION_DAEMON, [
+      '-f',
+      '-g',
+      config,
+      '--log-info',
+    ]);
+    const daemon = new Transmission(proc, localPost(`http://${HOST}:${rpcPort}/transmission/rpc`));
+    await daemon.ready(15_000);
+    // Transmission 3 refuses hybrid torrents: a v1 one of the same files, on the same mirror.
+    const v1 = join(tmp, `${NAME}-v1.torrent`);
+    await cli(
+      'create',
+      join(tmp, 'source', NAME),
+      '-o',
+      v1,
+      '-f',
+      'v1',
+      '--piece-length',
+      '32768',
+      '--web-seed',
+      mirrorUrl,
+    );
+    await daemon.add(await readFile(v1));
+    const total = TREE.reduce((n, [, length]) => n + length, 0);
+    const done = await daemon.waitFor(
+      'the whole torrent from the mirror',
+      40_000,
+      (s) => s.percentDone === 1 && s.haveValid >= total,
+    );
+    assert.equal(done.corruptEver, 0, daemon.why());
+    // Stopping makes it write out its cache and close its files.
+    await daemon.call('torrent-stop');
+    await daemon.waitFor('stopped', 10_000, (s) => s.status === STATUS.stopped);
+    await assertSameTree(join(tmp, 'source', NAME), join(out, NAME), daemon.why);
   });
 
   it('fanseed download --web-seed fetches from the mirror with no peers', async () => {

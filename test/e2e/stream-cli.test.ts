@@ -4,7 +4,7 @@
  * right bytes and type; SIGTERM stops it with exit 0. Everything on 127.0.0.1, DHT and LSD off.
  */
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -38,6 +38,7 @@ before(async () => {
   await writeFile(join(dir, 'seed', 'short film.mp4'), movie);
   const created = await createTorrent(join(dir, 'seed', 'short film.mp4'), { pieceLength: 65_536 });
   meta = unwrap(parseTorrent(created.torrent, nodeHash));
+  await writeFile(join(dir, 'film.torrent'), created.torrent);
   seeder = await Session.open({ port: 0, host: HOST });
   await seeder.add(meta, { path: join(dir, 'seed'), skipCheck: true });
 });
@@ -91,5 +92,49 @@ describe('fanseed stream (CLI)', { timeout: 60_000 }, () => {
     const exit = await waitForExit(p, 15_000);
     assert.equal(exit.code, 0, describeRun(p));
     await waitForJson(p, (v) => v.event === 'stopped', 1, 'the stopped event');
+  });
+
+  it('--open hands the first video URL to the desktop opener (xdg-open)', async () => {
+    // A stand-in xdg-open first on PATH writes down what it was asked to open.
+    const bin = join(dir, 'bin');
+    const opened = join(dir, 'opened.txt');
+    await mkdir(bin, { recursive: true });
+    await writeFile(join(bin, 'xdg-open'), `#!/bin/sh\necho "$1" > '${opened}'\n`, { mode: 0o755 });
+    const p = procs.start(
+      'fanseed stream --open',
+      process.execPath,
+      [
+        FANSEED_BIN,
+        'stream',
+        join(dir, 'film.torrent'),
+        '--port',
+        '0',
+        '--open',
+        '--peer',
+        `${HOST}:${seeder.port}`,
+        '-o',
+        join(dir, 'viewer-open'),
+        '--no-dht',
+        '--no-lsd',
+        '--json',
+      ],
+      { env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? ''}` } },
+    );
+    const event = await waitForJson(
+      p,
+      (v) => v.event === 'streaming',
+      30_000,
+      'the streaming event',
+    );
+    const url = (event.files as string[])[0] as string;
+    const deadline = Date.now() + 10_000;
+    let got = '';
+    while (Date.now() < deadline && got === '') {
+      got = (await readFile(opened, 'utf8').catch(() => '')).trim();
+      if (got === '') await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.equal(got, url, describeRun(p));
+    signalByPid(p, 'SIGTERM');
+    assert.equal((await waitForExit(p, 15_000)).code, 0, describeRun(p));
   });
 });

@@ -139,10 +139,13 @@ export class Processes {
       readonly stdin?: boolean;
       /** Keep every stdout line, not only the last 1,000 to 2,000. */
       readonly allLines?: boolean;
+      /** Its environment (default: this process's). */
+      readonly env?: NodeJS.ProcessEnv;
     } = {},
   ): Running {
     const child = spawn(command, args, {
       cwd: options.cwd ?? REPO,
+      env: options.env ?? process.env,
       stdio: [options.stdin === true ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     });
     child.stdin?.on('error', () => {}); // EPIPE when closing the stdin of a child already gone

@@ -12,11 +12,21 @@ export class StreamWindows {
   private readonly readers = new Map<object, readonly number[]>();
   /** Pieces in some window: MAX_PRIORITY while there. */
   private urgent = new Set<number>();
+  /** Readers that have had a window: one that comes back (its window emptied a while) is no
+   * new reader. */
+  private readonly seen = new WeakSet<object>();
+  /** A reader appeared since the last apply (a stream opened: a start or a seek). */
+  private started = false;
 
   /** A reader's window, soonest first; an empty one lets its pieces go. */
   set(reader: object, pieces: readonly number[]): void {
-    if (pieces.length === 0) this.readers.delete(reader);
-    else this.readers.set(reader, pieces);
+    if (pieces.length === 0) {
+      this.readers.delete(reader);
+      return;
+    }
+    if (!this.readers.has(reader) && !this.seen.has(reader)) this.started = true;
+    this.seen.add(reader);
+    this.readers.set(reader, pieces);
   }
 
   /** The pieces to ask for first, most urgent first. */
@@ -49,6 +59,7 @@ export class StreamWindows {
       if (!now.has(piece)) swarm.setPriority(piece, wanted.has(piece) ? DEFAULT_PRIORITY : 0);
     for (const piece of now) swarm.setPriority(piece, MAX_PRIORITY);
     this.urgent = now;
-    swarm.setDeadlines(deadlines);
+    swarm.setDeadlines(deadlines, this.started);
+    this.started = false;
   }
 }

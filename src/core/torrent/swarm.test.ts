@@ -218,7 +218,7 @@ describe('Swarm: requesting', () => {
 describe('Swarm: streaming deadlines', () => {
   it('a seek cancels the requests for the old window and the background, and asks for the new one', () => {
     const s = swarm(40, false);
-    s.setDeadlines([0, 1, 2, 3]);
+    s.setDeadlines([0, 1, 2, 3], true);
     seedJoins(s, 1);
     const first = requested(s.drain(), 1);
     assert.deepEqual(first.slice(0, 4), [0, 1, 2, 3]);
@@ -229,7 +229,7 @@ describe('Swarm: streaming deadlines', () => {
       [],
       'a reader going away alone cancels nothing',
     );
-    s.setDeadlines([30, 31]);
+    s.setDeadlines([30, 31], true);
     const out = s.drain();
     const cancelled = sentTo(out, 1).flatMap((m) => (m.kind === 'cancel' ? [m.index] : []));
     // The old window's pieces, and what was queued for the background, so that 30 comes next.
@@ -242,7 +242,7 @@ describe('Swarm: streaming deadlines', () => {
 
   it('asks again at once for a deadline piece a seed refused (a reader waits on it)', () => {
     const s = swarm(40, false);
-    s.setDeadlines([7]);
+    s.setDeadlines([7], true);
     seedJoins(s, 1);
     const first = requested(s.drain(), 1);
     assert.equal(first[0], 7);
@@ -252,5 +252,17 @@ describe('Swarm: streaming deadlines', () => {
     // Refused twice: it waits like any refused piece.
     s.message(1, { kind: 'reject', ...block(7) }, 0);
     assert.ok(!requested(s.drain(), 1).includes(7));
+  });
+
+  it('a window sliding on (no new reader) leaves the background requests alone', () => {
+    const s = swarm(40, false);
+    seedJoins(s, 1);
+    s.drain();
+    s.setDeadlines([20, 21], false);
+    const out = s.drain();
+    assert.deepEqual(
+      sentTo(out, 1).filter((m) => m.kind === 'cancel'),
+      [],
+    );
   });
 });

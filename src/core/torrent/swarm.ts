@@ -305,15 +305,17 @@ export class Swarm {
   }
 
   /**
-   * Streaming: the pieces readers need soonest, most urgent first (see the picker). A piece
+   * Streaming: the pieces readers need soonest, most urgent first (see the picker);
+   * `readerStarted`: a reader opened since the last call. A piece
    * that leaves the list while others take its place (a seek: the old reader may go before the
    * new one comes) has its requests cancelled, so the links carry what is waited for now.
    */
-  setDeadlines(pieces: readonly number[]): void {
-    // A reader starting or jumping (not the window sliding on): what is queued at the peers for
-    // the background would make it wait, so those requests go too (asked again later).
+  setDeadlines(pieces: readonly number[], readerStarted = false): void {
+    // A reader starting (or a seek, which starts a new one), not a window sliding on: what is
+    // queued at the peers for the background would make it wait, so those requests go too
+    // (asked again later).
     const first = pieces[0];
-    const jump = first !== undefined && !this.formerDeadlines.has(first) && !this.have.has(first);
+    const jump = readerStarted && first !== undefined && !this.have.has(first);
     this.picker.setDeadlines(pieces);
     if (jump) for (const p of this.peers.values()) this.cancelBackground(p);
     if (pieces.length > 0) {

@@ -12,9 +12,10 @@ import type { PiecePicker } from '../picker/piece-picker.js';
 import type { PeerMessage } from '../wire/messages.js';
 import type { ValidPeerMessage } from '../wire/validate.js';
 import { busySlots, slotIdle } from './choking.js';
-import { FirstCopies } from './first-copies.js';
+import { Deadlines } from './deadlines.js';
 import { blockKey, type PeerKey, PeerState } from './peer-state.js';
 import { DEFAULT_SWARM_CONFIG, type SwarmCommand, type SwarmConfig } from './swarm-types.js';
+import { Uploads } from './uploads.js';
 
 export { DEFAULT_SWARM_CONFIG, type SwarmCommand, type SwarmConfig } from './swarm-types.js';
 
@@ -23,13 +24,12 @@ const refOf = (m: BlockRef): BlockRef => ({ index: m.index, begin: m.begin, leng
 export class Swarm {
   private readonly peers = new Map<PeerKey, PeerState>();
   private readonly contributors = new Map<number, Set<PeerKey>>();
-  private readonly firstCopies: FirstCopies;
+  private readonly uploads: Uploads;
   private out: SwarmCommand[] = [];
   private lastRound = Number.NEGATIVE_INFINITY;
   private lastTick: number | undefined;
   private finished: boolean;
-  /** Deadline pieces (streaming) not yet verified: cancelled when a reader moves away. */
-  private readonly formerDeadlines = new Set<number>();
+  private readonly deadlines: Deadlines;
   /** Bytes received for nothing: second copies (end game, late after a cancel) and pieces that
    * failed their check (libtorrent's redundant and failed bytes together). */
   wastedBytes = 0;
@@ -41,7 +41,26 @@ export class Swarm {
     private readonly config: SwarmConfig = DEFAULT_SWARM_CONFIG,
   ) {
     this.finished = picker.remaining === 0;
-    this.firstCopies = new FirstCopies(geometry.pieceCount);
+    this.deadlines = new Deadlines(picker, {
+      get have() {
+        return picker.have;
+      },
+      peers: () => this.peers.values(),
+      peer: (key) => this.peers.get(key),
+      cancel: (p, ref) => this.cancel(p, ref),
+    });
+    this.uploads = new Uploads(geometry.pieceCount, config.maxIncoming, {
+      get have() {
+        return picker.have;
+      },
+      get complete() {
+        return picker.remaining === 0;
+      },
+      send: (peer, message) => this.send(peer, message),
+      serve: (peer, ref) => this.out.push({ kind: 'serve', peer, ref }),
+      unserve: (peer, ref) => this.out.push({ kind: 'unserve', peer, ref }),
+      flood: (peer, reason) => this.disconnect(peer, reason, true),
+    });
   }
   /** Requests we accept from a peer at once: what our extended handshake says as `reqq`. */
   get maxIncoming(): number {
@@ -90,7 +109,7 @@ export class Swarm {
     this.peers.delete(peer);
     this.picker.removePeer(state.pieces);
     this.picker.peerGone(peer);
-    this.firstCopies.peerGone(peer, state.pieces);
+    this.uploads.peerGone(peer, state.pieces);
     for (const p of this.peers.values()) this.fill(p);
   }
 
@@ -152,10 +171,10 @@ export class Swarm {
       // A plain BlockRef, not the message: refs are stored and spread into the messages we
       // send back (a reject spread from a request would go out as a request).
       case 'request':
-        this.onRequest(p, refOf(msg));
+        this.uploads.request(p, refOf(msg));
         return;
       case 'cancel':
-        this.onCancel(p, refOf(msg));
+        this.uploads.cancel(p, refOf(msg));
         return;
       case 'reject':
         this.onReject(p, refOf(msg));
@@ -192,51 +211,6 @@ export class Swarm {
     if (!p.amInterested && this.picker.priorityOf(piece) > 0 && !this.picker.have.has(piece))
       this.updateInterest(p);
     else this.fill(p);
-  }
-
-  private onRequest(p: PeerState, ref: BlockRef): void {
-    const refuse = (): void => {
-      if (p.fast) this.send(p.key, { kind: 'reject', ...ref });
-    };
-    if (p.amChoking || !this.picker.have.has(ref.index)) {
-      refuse();
-      return;
-    }
-    if (p.toServe.size >= this.config.maxIncoming * 2) {
-      this.disconnect(p.key, `request flood (${p.toServe.size} queued)`, true);
-      return;
-    }
-    if (p.toServe.size >= this.config.maxIncoming) {
-      refuse();
-      return;
-    }
-    const key = blockKey(ref);
-    if (p.toServe.has(key)) return;
-    if (this.secondCopy(p, ref.index, key)) {
-      refuse();
-      return;
-    }
-    p.toServe.set(key, ref);
-    this.firstCopies.promise(p.key, ref.index, key);
-    this.out.push({ kind: 'serve', peer: p.key, ref });
-  }
-
-  /**
-   * Seeding: a block of a piece already promised to another peer is refused once (BEP 6
-   * reject) while that second copy can wait (see FirstCopies).
-   */
-  private secondCopy(p: PeerState, piece: number, key: string): boolean {
-    if (!p.fast || !this.complete || p.refusedCopies.has(key)) return false;
-    if (!this.firstCopies.canWait(p.key, piece, p.pieces, this.picker.have)) return false;
-    p.refusedCopies.add(key);
-    return true;
-  }
-
-  private onCancel(p: PeerState, ref: BlockRef): void {
-    const key = blockKey(ref);
-    if (!p.toServe.delete(key)) return;
-    this.firstCopies.settled(p.key, key);
-    this.out.push({ kind: 'unserve', peer: p.key, ref });
   }
 
   private onReject(p: PeerState, ref: BlockRef): void {
@@ -305,48 +279,12 @@ export class Swarm {
   }
 
   /**
-   * Streaming: the pieces readers need soonest, most urgent first (see the picker);
-   * `readerStarted`: a reader opened since the last call. A piece
-   * that leaves the list while others take its place (a seek: the old reader may go before the
-   * new one comes) has its requests cancelled, so the links carry what is waited for now.
+   * Streaming: the pieces readers need soonest, most urgent first (see the picker and
+   * deadlines.ts); `readerStarted`: a reader opened since the last call.
    */
   setDeadlines(pieces: readonly number[], readerStarted = false): void {
-    // A reader starting (or a seek, which starts a new one), not a window sliding on: what is
-    // queued at the peers for the background would make it wait, so those requests go too
-    // (asked again later).
-    const first = pieces[0];
-    const jump = readerStarted && first !== undefined && !this.have.has(first);
-    this.picker.setDeadlines(pieces);
-    if (jump) for (const p of this.peers.values()) this.cancelBackground(p);
-    if (pieces.length > 0) {
-      const keep = new Set(pieces);
-      for (const piece of this.formerDeadlines) {
-        if (keep.has(piece)) continue;
-        this.formerDeadlines.delete(piece);
-        this.cancelRequestsFor(piece);
-      }
-      for (const piece of pieces) this.formerDeadlines.add(piece);
-    }
+    this.deadlines.set(pieces, readerStarted);
     for (const p of this.peers.values()) this.fill(p, pieces.length > 0);
-  }
-
-  private cancelBackground(p: PeerState): void {
-    for (const ref of this.picker.requestsOf(p.key)) {
-      if (this.picker.isDeadline(ref.index)) continue;
-      this.picker.requestEnded(p.key, ref);
-      p.outstanding = Math.max(0, p.outstanding - 1);
-      this.cancel(p, ref);
-    }
-  }
-
-  private cancelRequestsFor(piece: number): void {
-    for (const { peer, ref } of this.picker.requestsFor(piece)) {
-      const p = this.peers.get(peer);
-      if (p === undefined) continue;
-      this.picker.requestEnded(peer, ref);
-      p.outstanding = Math.max(0, p.outstanding - 1);
-      this.cancel(p, ref);
-    }
   }
 
   // ---- results from the runtime ----------------------------------------------------------
@@ -354,11 +292,7 @@ export class Swarm {
   /** A block was sent to a peer (upload accounting, frees its serve slot). */
   served(peer: PeerKey, ref: BlockRef): void {
     const p = this.peers.get(peer);
-    if (p === undefined) return;
-    const key = blockKey(ref);
-    p.toServe.delete(key);
-    this.firstCopies.settled(peer, key);
-    p.upBytes += ref.length;
+    if (p !== undefined) this.uploads.served(p, ref);
   }
 
   pieceChecked(piece: number, good: boolean): void {
@@ -385,7 +319,7 @@ export class Swarm {
       return;
     }
     this.picker.pieceVerified(piece);
-    this.formerDeadlines.delete(piece);
+    this.deadlines.verified(piece);
     this.out.push({ kind: 'piece-verified', piece });
     for (const p of this.peers.values()) {
       this.send(p.key, { kind: 'have', index: piece });
@@ -464,14 +398,7 @@ export class Swarm {
     if (p.amChoking === choke) return;
     p.amChoking = choke;
     this.send(p.key, { kind: choke ? 'choke' : 'unchoke' });
-    if (!choke) return;
-    for (const ref of p.toServe.values()) {
-      this.out.push({ kind: 'unserve', peer: p.key, ref });
-      if (p.fast) this.send(p.key, { kind: 'reject', ...ref });
-    }
-    p.toServe.clear();
-    p.refusedCopies.clear();
-    this.firstCopies.settledAll(p.key);
+    if (choke) this.uploads.choked(p);
   }
 
   // ---- helpers -------------------------------------------------------------------------

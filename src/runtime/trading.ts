@@ -23,8 +23,8 @@ import type { PeerId } from '../lib/ids.js';
 import type { TokenBucket } from '../lib/token-bucket.js';
 import type { PeerLookup } from './dht/dht-discovery.js';
 import type { PieceCheckPool } from './hash/piece-check-pool.js';
+import { dialEncrypted } from './peer/dial-encrypted.js';
 import { metadataReply } from './peer/metadata-serve.js';
-import { encryptOutgoing } from './peer/mse.js';
 import {
   type NegotiatedStream,
   PeerSocket,
@@ -186,40 +186,31 @@ export class Trading {
       socket.once('connect', () => sock.writeRaw(this.ourHandshake()));
       return;
     }
-    const socket = connect({ host, port });
-    let failed = false;
-    const fail = (why: string, retryPlain: boolean): void => {
-      if (failed) return;
-      failed = true;
-      socket.destroy();
-      this.dialled.delete(address);
-      this.o.connections?.release();
-      if (retryPlain && !this.closing) this.connectTo(host, port, 'plaintext');
-      else this.hooks.peerDisconnect(address, `could not connect: ${why}`, false);
-    };
-    const beforeConnect = (e: Error): void => fail(e.message, false);
-    socket.once('error', beforeConnect);
-    socket.once('connect', () => {
-      // From here a reset goes through the handshake's rejection (and its plain retry).
-      socket.off('error', beforeConnect);
-      const hash = (this.o.meta.infoHashV1 ?? this.o.meta.infoHashV2) as Uint8Array;
-      encryptOutgoing(socket, {
+    const hash = (this.o.meta.infoHashV1 ?? this.o.meta.infoHashV2) as Uint8Array;
+    dialEncrypted(
+      {
+        host,
+        port,
         infoHash: hash.subarray(0, 20),
         initialPayload: this.ourHandshake(),
-        ...(this.o.peerTimeouts === undefined
-          ? {}
-          : { timeoutMs: this.o.peerTimeouts.handshakeMs }),
-      }).then(
-        (c) => {
-          if (failed) return;
-          if (this.closing) return fail('torrent closed', false);
-          failed = true; // from here the PeerSocket owns the socket and its accounting
-          this.wrap(socket, address, false, { cipher: c.cipher, leftover: c.leftover });
+        timeoutMs: this.o.peerTimeouts?.handshakeMs,
+      },
+      {
+        ready: (socket, negotiated) => {
+          if (this.closing) return false;
+          this.wrap(socket, address, false, negotiated);
+          return true;
         },
-        // A peer that hangs up on MSE may speak only plain BitTorrent (BEP-less but universal).
-        (e: Error) => fail(e.message, mode === 'prefer'),
-      );
-    });
+        failed: (why, afterConnect) => {
+          this.dialled.delete(address);
+          this.o.connections?.release();
+          // A peer that hangs up on MSE may speak only plain BitTorrent (BEP-less but universal).
+          if (afterConnect && mode === 'prefer' && !this.closing)
+            this.connectTo(host, port, 'plaintext');
+          else this.hooks.peerDisconnect(address, `could not connect: ${why}`, false);
+        },
+      },
+    );
   }
 
   /** An incoming connection whose handshake named this torrent (the Session routes it). With an

@@ -59,6 +59,8 @@ export class Torrent extends EventEmitter<TorrentEvents> {
   private stateNow: TorrentState;
   /** Web seeds added at run time (the torrent's own come from its url-list). */
   private readonly extraWebSeeds = new Set<string>();
+  /** Web seeds given up on (bad data, gone for good): not used again, even after a pause. */
+  private readonly droppedWebSeeds = new Set<string>();
   /** Peers the user gave: redialled when they drop. */
   private readonly kept = new KeptPeers();
   /** The open read streams' windows (see file-stream.ts). */
@@ -240,6 +242,7 @@ export class Torrent extends EventEmitter<TorrentEvents> {
         // No PORT messages for a private torrent (BEP 27: its peers come from trackers only).
         dht: l.meta.private ? undefined : o.dht,
         webSeedConnections: o.webSeedConnections,
+        droppedWebSeeds: this.droppedWebSeeds,
       },
       {
         pieceVerified: (piece) => {

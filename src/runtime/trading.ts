@@ -73,6 +73,8 @@ export interface TradingOptions {
   readonly dht?: PeerLookup | undefined;
   /** HTTP connections to each web seed at once (default 4). */
   readonly webSeedConnections?: number | undefined;
+  /** Web seeds given up on (bad data, gone): kept by the torrent across pauses. */
+  readonly droppedWebSeeds?: Set<string> | undefined;
 }
 
 export type OutgoingEncryption = 'plaintext' | 'prefer' | 'require';
@@ -143,6 +145,7 @@ export class Trading {
         this.downloaded += bytes;
         return this.limitWait(bytes);
       },
+      dropped: o.droppedWebSeeds,
       connected: (url) => hooks.peerConnect(url),
       closed: (url, reason) => hooks.peerDisconnect(url, reason, true),
     });

@@ -209,8 +209,16 @@ describe('web seeds', { timeout: 60_000 }, () => {
     const reason = await dropped;
     assert.match(reason, /hash check/);
     assert.ok(!torrent.complete);
+    // A pause and a resume do not bring it back.
+    let badAgain = false;
+    torrent.on('peer-connect', (address) => {
+      if (address === badUrl) badAgain = true;
+    });
+    await torrent.pause();
+    torrent.resume();
     torrent.addWebSeed(await listen(honest));
     await done(torrent);
     await assertSame(path);
+    assert.equal(badAgain, false, 'the dropped mirror was used again');
   });
 });

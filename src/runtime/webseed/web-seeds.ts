@@ -19,16 +19,20 @@ export interface WebSeedSetOptions {
   /** Counts received bytes; how long to wait before reading on (download limits), in ms. */
   received(bytes: number): number;
   connected(url: string): void;
+  /** Mirrors given up on, shared by every trading of the torrent. */
+  readonly dropped?: Set<string> | undefined;
   closed(url: string, reason: string): void;
 }
 
 export class WebSeedSet {
   private readonly seeds = new Map<PeerKey, WebSeed>();
   private readonly urls = new Set<string>();
-  /** Mirrors dropped for bad data or for good: not added again. */
-  private readonly dropped = new Set<string>();
+  /** Mirrors dropped for bad data or for good: not added again (the set outlives a pause). */
+  private readonly dropped: Set<string>;
 
-  constructor(private readonly o: WebSeedSetOptions) {}
+  constructor(private readonly o: WebSeedSetOptions) {
+    this.dropped = o.dropped ?? new Set();
+  }
 
   get size(): number {
     return this.seeds.size;

@@ -119,6 +119,17 @@ const getRange = (url: string, from: number, started: bigint): Reader => {
   };
 };
 
+/** `promise`, or a rejection naming `what` after `ms`: a hung viewer fails the run. */
+const within = <T>(ms: number, promise: Promise<T>, what: string): Promise<T> => {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no ${what} after ${ms / 1000} s`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+};
+
 interface StreamRun {
   readonly firstByteS: number;
   readonly seekS: number;
@@ -140,18 +151,22 @@ const streamRun = async (meta: Metainfo, seederPort: number, dir: string): Promi
     const magnet = unwrap(parseMagnet(link));
     const torrent = await session.add(magnet, { path: dir, trackers: false, webSeeds: false });
     if (torrent.meta === undefined)
-      await new Promise<void>((resolve) => torrent.once('metadata', () => resolve()));
+      await within(
+        30_000,
+        new Promise<void>((resolve) => torrent.once('metadata', () => resolve())),
+        'metadata',
+      );
     const server = await startStreamServer(torrent);
     try {
       const url = server.fileUrls()[0] as string;
       const start = getRange(url, 0, started);
-      const firstByteS = await start.first;
+      const firstByteS = await within(60_000, start.first, 'first byte');
       start.abort();
       const seekAt = Math.floor(meta.length * 0.75);
       const seekStarted = process.hrtime.bigint();
       const seek = getRange(url, seekAt, seekStarted);
-      const seekS = await seek.first;
-      await seek.read(AFTER_SEEK);
+      const seekS = await within(60_000, seek.first, 'first byte after the seek');
+      await within(120_000, seek.read(AFTER_SEEK), '16 MiB after the seek');
       seek.abort();
       const s = torrent.stats();
       return { firstByteS, seekS, wasted: s.wasted, downloaded: s.downloaded };
@@ -170,6 +185,7 @@ const webSeedRun = async (
   torrent: string,
   out: string,
   timeFile: string,
+  timeoutMs: number,
 ): Promise<Measurement> => {
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
@@ -179,6 +195,8 @@ const webSeedRun = async (
           process.execPath,
           [FANSEED, 'download', torrent, '-o', out, '--no-dht', '--no-lsd', '--json'],
           timeFile,
+          undefined,
+          timeoutMs,
         )
       : runMeasured(
           ARIA2C,
@@ -197,6 +215,7 @@ const webSeedRun = async (
           ],
           timeFile,
           out,
+          timeoutMs,
         );
   return await run;
 };
@@ -287,7 +306,14 @@ const benchmark = async (dir: string, size: number, runs: number, rate: number, 
   for (let round = 0; round < runs; round++) {
     for (const tool of roundOrder<WebSeedTool>(['fanseed', 'aria2'], round)) {
       const out = join(dir, `web-${tool}`);
-      const m = await webSeedRun(tool, torrentFile, out, join(dir, `${tool}.time`));
+      // A download slower than 10 MB/s is broken, not slow: it fails the run.
+      const m = await webSeedRun(
+        tool,
+        torrentFile,
+        out,
+        join(dir, `${tool}.time`),
+        60_000 + size / 10_000,
+      );
       if (!(await identical(dataFile, join(out, FILE_NAME))))
         throw new Error(`${tool}'s download differs from the source`);
       rmSync(out, { recursive: true, force: true });

@@ -83,13 +83,16 @@ export const parseTimeOutput = (text: string, file: string): Omit<Measurement, '
 
 /**
  * Runs `command args` under GNU time; resolves when it exits with status 0, rejects otherwise
- * (with the tail of its stderr). `timeFile` is a scratch file for GNU time's report.
+ * (with the tail of its stderr). `timeFile` is a scratch file for GNU time's report. Past
+ * `timeoutMs` (if given) its process group is killed and the run rejected: a hung tool fails
+ * the benchmark rather than stalling it.
  */
 export const runMeasured = (
   command: string,
   args: readonly string[],
   timeFile: string,
   cwd?: string,
+  timeoutMs?: number,
 ): Promise<MeasuredRun> =>
   new Promise((resolve, reject) => {
     rmSync(timeFile, { force: true });
@@ -100,6 +103,18 @@ export const runMeasured = (
       ...(cwd === undefined ? {} : { cwd }),
     });
     running.add(child);
+    let timedOut = false;
+    const timer =
+      timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true;
+            try {
+              if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+            } catch {
+              // already gone
+            }
+          }, timeoutMs);
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8');
@@ -113,6 +128,15 @@ export const runMeasured = (
     child.on('error', reject);
     child.on('close', (code, signal) => {
       running.delete(child);
+      clearTimeout(timer);
+      if (timedOut) {
+        reject(
+          new Error(
+            `${command} ${args.join(' ')}: still running after ${timeoutMs} ms (killed):\n${stderr.trim().slice(-2000)}`,
+          ),
+        );
+        return;
+      }
       const wallSeconds = Number(process.hrtime.bigint() - started) / 1e9;
       if (code !== 0) {
         const how = signal === null ? `status ${code}` : `signal ${signal}`;

@@ -160,7 +160,12 @@ export class PiecePicker {
         ? (piece: number) => peerHas(pieces, piece)
         : (piece: number) => peerHas(pieces, piece) && !skip.has(piece);
     const out: BlockRef[] = [];
-    if (this.deadlines.length > 0) this.pickDeadlines(peer, has, max, out);
+    if (this.deadlines.length > 0) {
+      this.pickDeadlines(peer, has, max, out);
+      // A peer busy with a reader's blocks takes nothing else: what it would queue for the
+      // background would go ahead of a deadline block it refuses once and is asked again.
+      if (out.length > 0 || this.busyWithDeadlines(peer)) return out;
+    }
     const own = this.affinity.get(peer);
     const ownPiece = own === undefined ? undefined : this.started.get(own);
     if (ownPiece !== undefined && has(ownPiece.piece)) this.takeFree(peer, ownPiece, max, out);
@@ -208,6 +213,14 @@ export class PiecePicker {
       const p = this.started.get(piece) ?? this.start(piece);
       if (p.free > 0) this.takeFree(peer, p, max, out);
     }
+  }
+
+  private busyWithDeadlines(peer: PeerKey): boolean {
+    for (const p of this.outstanding.get(peer) ?? []) {
+      if (!this.deadlineSet.has(p.piece)) continue;
+      for (const who of p.requesters.values()) if (who.has(peer)) return true;
+    }
+    return false;
   }
 
   private startedByPreference(): InProgress[] {

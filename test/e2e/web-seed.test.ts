@@ -32,7 +32,7 @@ let dir: string;
 const sessions: Session[] = [];
 const servers: Server[] = [];
 
-const torrentOf = async (format: 'v1' | 'hybrid'): Promise<Metainfo> => {
+const torrentOf = async (format: 'v1' | 'v2' | 'hybrid'): Promise<Metainfo> => {
   const created = await createTorrent(join(dir, 'seed', 'release'), {
     format,
     pieceLength: 32_768,
@@ -121,6 +121,16 @@ describe('web seeds', { timeout: 60_000 }, () => {
       }),
     );
     const { torrent, path } = await leech(meta, 'from-static');
+    torrent.addWebSeed(url);
+    await done(torrent);
+    await assertSame(path);
+  });
+
+  it('downloads a v2-only torrent (files aligned to pieces) from fanseed mirror alone', async () => {
+    const meta = await torrentOf('v2');
+    assert.equal(meta.version, 'v2');
+    const url = await listen(mirrorHandler({ meta, path: join(dir, 'seed') }));
+    const { torrent, path } = await leech(meta, 'v2-from-mirror');
     torrent.addWebSeed(url);
     await done(torrent);
     await assertSame(path);

@@ -29,6 +29,8 @@ interface Conn {
   current: ((bytes: Uint8Array | Error | undefined) => void) | undefined;
   /** It has carried a request already (a reused connection the server may have let go). */
   used: boolean;
+  /** What an idle time-out means for the request being answered (one listener per socket). */
+  onTimeout: (() => void) | undefined;
 }
 
 export class HttpPool {
@@ -67,6 +69,7 @@ export class HttpPool {
         if (settled) return;
         settled = true;
         conn.current = undefined;
+        conn.onTimeout = undefined;
         conn.socket.setTimeout(0);
         r.signal.removeEventListener('abort', onAbort);
         if (error === undefined && reusable && !this.closed && this.idle.length < this.maxIdle) {
@@ -99,9 +102,8 @@ export class HttpPool {
           settle(e as Error);
         }
       };
-      conn.socket.setTimeout(r.timeoutMs, () =>
-        settle(new Error(`no answer for ${r.timeoutMs / 1000} s`)),
-      );
+      conn.onTimeout = () => settle(new Error(`no answer for ${r.timeoutMs / 1000} s`));
+      conn.socket.setTimeout(r.timeoutMs);
       conn.socket.write(r.head);
     });
   }
@@ -122,7 +124,12 @@ export class HttpPool {
   }
 
   private open(): Conn {
-    const conn: Conn = { socket: undefined as unknown as Socket, current: undefined, used: false };
+    const conn: Conn = {
+      socket: undefined as unknown as Socket,
+      current: undefined,
+      used: false,
+      onTimeout: undefined,
+    };
     const socket = connect({
       host: this.host,
       port: this.port,
@@ -136,6 +143,7 @@ export class HttpPool {
     });
     (conn as { socket: Socket }).socket = socket;
     socket.setNoDelay(true);
+    socket.on('timeout', () => conn.onTimeout?.());
     let failure: Error | undefined;
     const gone = (): void => {
       this.drop(conn);

@@ -64,14 +64,16 @@ describe('verifyPieces with files missing', () => {
     });
     const meta = unwrap(parseTorrent(created.torrent, nodeHash));
     await rm(join(dir, 'show', 'sub', 'empty'));
+    const storage = storageFor(meta, dir);
     try {
-      const result = await verifyPieces(meta, storageFor(meta, dir));
+      const result = await verifyPieces(meta, storage);
       assert.equal(result.have.count, meta.pieceCount);
       assert.deepEqual(
         result.files.filter((f) => !f.complete).map((f) => f.path.join('/')),
         ['sub/empty'],
       );
     } finally {
+      await storage.close();
       await writeFile(join(dir, 'show', 'sub', 'empty'), '');
     }
   });
@@ -82,7 +84,9 @@ describe('verifyPieces with files missing', () => {
       pieceLength: 16 * 1024,
     });
     const meta = unwrap(parseTorrent(created.torrent, nodeHash));
-    const result = await verifyPieces(meta, storageFor(meta, join(dir, 'elsewhere')));
+    const storage = storageFor(meta, join(dir, 'elsewhere'));
+    const result = await verifyPieces(meta, storage);
+    await storage.close();
     assert.equal(result.have.count, 0);
     assert.ok(result.files.every((f) => f.length === 0 || !f.complete));
   });

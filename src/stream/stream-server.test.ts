@@ -132,14 +132,12 @@ describe('fanseed stream server', { timeout: 60_000 }, () => {
     ]);
     assert.equal(early, 'waiting');
     torrent.addPeer(HOST, seeder.port);
-    const started = performance.now();
     const r = await answer;
-    const ms = performance.now() - started;
     assert.equal(r.status, 206);
     assert.deepEqual(r.body, Buffer.from(film.subarray(at, at + 100_000)));
-    // The whole film at 1 MB/s takes ~3 s; the range's 4 pieces came first.
+    // The whole film at 1 MB/s takes ~3 s; the range's 4 pieces came first (how fast is
+    // bench:stream's business, not a test's).
     assert.ok(!torrent.complete, 'the range came before the rest');
-    assert.ok(ms < 2000, `the range took ${ms.toFixed(0)} ms`);
   });
 });
 

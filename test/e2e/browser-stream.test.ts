@@ -87,7 +87,11 @@ describe('streaming to a real browser', { timeout: 90_000 }, () => {
     const problems: string[] = [];
     page.on('pageerror', (e) => problems.push(e.message));
     await page.goto(server.url);
-    assert.equal(await page.locator('h1').textContent(), 'Test Pattern');
+    // What assistive technology finds: the title as a heading, a live status line, a named link.
+    assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'Test Pattern');
+    assert.equal(await page.getByRole('status').count(), 1);
+    assert.equal(await page.getByRole('link', { name: 'pattern.webm' }).count(), 1);
+    assert.equal(await page.locator('html').getAttribute('lang'), 'en');
     const video = page.locator('video').first();
     assert.equal(await video.getAttribute('aria-label'), 'pattern.webm');
 

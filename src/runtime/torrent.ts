@@ -18,19 +18,18 @@ import { isWebSeedUrl } from '../core/webseed/web-seed-url.js';
 import { Bitfield } from '../lib/bitfield.js';
 import { toHex } from '../lib/bytes.js';
 import { FanseedError } from '../lib/errors.js';
-import { DhtDiscovery } from './dht/dht-discovery.js';
 import { createFileStream, type FileStreamOptions, PieceWaiters } from './file-stream.js';
 import { PieceCheckPool } from './hash/piece-check-pool.js';
 import { magnetDiscovery } from './magnet-discovery.js';
 import { fetchMetainfo, magnetPeers } from './metadata-fetch.js';
 import { KeptPeers } from './peer/kept-peers.js';
 import type { NegotiatedStream, PeerSocket } from './peer/peer-socket.js';
+import { PeerSources } from './peer-sources.js';
 import { DEFAULT_WRITE_LIMITS, PieceWriter } from './piece-writer.js';
 import { ResumeKeeper, resumePath } from './resume-store.js';
 import type { Storage } from './storage/storage.js';
 import { StreamWindows } from './stream-windows.js';
 import type { TorrentEvents, TorrentOptions, TorrentState, TorrentStats } from './torrent-types.js';
-import { Announcer } from './tracker/announcer.js';
 import { Trading } from './trading.js';
 import { checkOnDisk, storageFor } from './verify.js';
 
@@ -53,9 +52,7 @@ interface Loaded {
 export class Torrent extends EventEmitter<TorrentEvents> {
   private loaded: Loaded | undefined;
   private trading: Trading | undefined;
-  private announcer: Announcer | undefined;
-  private discovery: DhtDiscovery | undefined;
-  private stopLsd: (() => void) | undefined;
+  private readonly sources: PeerSources;
   private stateNow: TorrentState;
   /** Web seeds added at run time (the torrent's own come from its url-list). */
   private readonly extraWebSeeds = new Set<string>();
@@ -69,8 +66,6 @@ export class Torrent extends EventEmitter<TorrentEvents> {
   private starting: Promise<void> | undefined;
   /** A pause or close letting the trading go; resume() and close() wait for it. */
   private stopping: Promise<void> | undefined;
-  /** The torrent completed while no announcer ran: told to the trackers on resume. */
-  private completedUntold = false;
   private lastKey = 0;
   private readonly keys = { next: (): number => ++this.lastKey };
   private downloadedBefore = 0;
@@ -83,6 +78,18 @@ export class Torrent extends EventEmitter<TorrentEvents> {
   ) {
     super();
     this.stateNow = 'info' in source ? 'checking' : 'metadata';
+    this.sources = new PeerSources({
+      peerId: options.peerId,
+      rng: options.rng,
+      listenPort: options.listenPort,
+      trackers: options.trackers,
+      dht: options.dht,
+      lsd: options.lsd,
+      stats: () => this.stats(),
+      seeding: () => this.stateNow === 'seeding',
+      dial: (host, port) => this.trading?.connectTo(host, port),
+      trackerError: (url, error) => this.emit('tracker-error', url, error),
+    });
     if ('info' in source) this.load(source);
     // A magnet's x.pe peers are kept like peers the user gives.
     else for (const p of magnetPeers(source)) this.kept.add(p.host, p.port);
@@ -254,8 +261,7 @@ export class Torrent extends EventEmitter<TorrentEvents> {
           // A piece checked while pausing or closing may complete the torrent: the state
           // stays paused (or closed), and the trackers hear of it on resume.
           if (this.stateNow === 'downloading') this.stateNow = 'seeding';
-          if (this.announcer !== undefined) this.announcer.completed();
-          else this.completedUntold = true;
+          this.sources.completed();
           this.emit('done');
         },
         peerConnect: (address) => {
@@ -273,7 +279,7 @@ export class Torrent extends EventEmitter<TorrentEvents> {
     if (o.webSeeds !== false)
       for (const url of [...l.meta.urlList, ...this.extraWebSeeds])
         if (isWebSeedUrl(url)) this.trading.addWebSeed(url);
-    this.startAnnouncing(l.meta);
+    this.sources.start(l.meta);
   }
 
   /**
@@ -312,42 +318,6 @@ export class Torrent extends EventEmitter<TorrentEvents> {
     return this.trading?.acceptIncoming(socket, negotiated);
   }
 
-  private startAnnouncing(meta: Metainfo): void {
-    const port = this.options.listenPort;
-    const hash = meta.infoHashV1 ?? meta.infoHashV2?.subarray(0, 20);
-    if (this.options.dht !== undefined && !meta.private && hash !== undefined) {
-      this.discovery = new DhtDiscovery(this.options.dht, hash, {
-        port,
-        seed: () => this.stateNow === 'seeding',
-        onPeers: (peers) => {
-          for (const p of peers) this.trading?.connectTo(p.host, p.port);
-        },
-      });
-      this.discovery.start();
-    }
-    if (this.options.lsd !== undefined && !meta.private && hash !== undefined) {
-      this.stopLsd = this.options.lsd.watch(hash, (host, p) => this.trading?.connectTo(host, p));
-    }
-    if (this.options.trackers === false || meta.announce.length === 0 || !port || !hash) return;
-    this.announcer = new Announcer({
-      tiers: meta.announce,
-      infoHash: hash,
-      peerId: this.options.peerId,
-      port,
-      rng: this.options.rng,
-      stats: () => this.stats(),
-      onPeers: (peers) => {
-        for (const p of peers) this.trading?.connectTo(p.host, p.port);
-      },
-      onError: (url, error) => this.emit('tracker-error', url, error),
-    });
-    this.announcer.start();
-    if (this.completedUntold) {
-      this.completedUntold = false;
-      this.announcer.completed();
-    }
-  }
-
   private bytesLeft(): number {
     const l = this.loaded;
     if (l === undefined) return 0;
@@ -384,13 +354,7 @@ export class Torrent extends EventEmitter<TorrentEvents> {
 
   private async stopTrading(): Promise<void> {
     const trading = this.trading;
-    const announcer = this.announcer;
     this.trading = undefined;
-    this.announcer = undefined;
-    this.discovery?.stop();
-    this.discovery = undefined;
-    this.stopLsd?.();
-    this.stopLsd = undefined;
     this.kept.stop();
     if (trading !== undefined) {
       await trading.close();
@@ -398,7 +362,8 @@ export class Torrent extends EventEmitter<TorrentEvents> {
       this.uploadedBefore += trading.uploaded;
       this.misbehavingBefore += trading.misbehaving;
     }
-    await announcer?.stop();
+    // After the totals above: the trackers' `stopped` carries the final figures.
+    await this.sources.stop();
     const l = this.loaded;
     if (l?.swarm !== undefined) await l.resume?.flush(l.swarm.have);
   }

@@ -166,6 +166,24 @@ describe('web seeds', { timeout: 60_000 }, () => {
     );
   });
 
+  it('keeps to the session download limit with a mirror as the only source', async () => {
+    const meta = await torrentOf('v1');
+    const url = await listen(mirrorHandler({ meta, path: join(dir, 'seed') }));
+    const session = await Session.open({ port: 0, host: HOST, downloadLimit: 500_000 });
+    sessions.push(session);
+    const path = join(dir, 'limited');
+    const started = performance.now();
+    const torrent = await session.add({ ...meta, urlList: [url] }, { path, trackers: false });
+    await done(torrent);
+    const seconds = (performance.now() - started) / 1000;
+    await assertSame(path);
+    // 2.1 MB at 500 kB/s: over 3 s even with the bucket's first second of credit, so the limit
+    // holds. And reading resumes after each wait: a stall would last until the 30 s time-out of
+    // an idle answer (it did, when a timer fired a millisecond before the wall clock's mark).
+    assert.ok(seconds > 2.5, `${meta.length} bytes in ${seconds.toFixed(2)} s`);
+    assert.ok(seconds < 25, `${meta.length} bytes in ${seconds.toFixed(2)} s: reading stalled`);
+  });
+
   it('downloads from two mirrors in parallel, each serving part of it', async () => {
     const meta = await torrentOf('v1');
     const a = { bytes: 0 };

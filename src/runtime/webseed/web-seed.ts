@@ -128,7 +128,15 @@ export class WebSeed {
     this.limitedUntil = Math.max(this.limitedUntil, Date.now() + wait);
     this.applyReading();
     clearTimeout(this.limitTimer);
-    this.limitTimer = setTimeout(() => this.applyReading(), this.limitedUntil - Date.now());
+    // The wait is served when the timer fires, whatever the wall clock says then (a timer may
+    // fire a millisecond before Date.now() passes the mark: reading would never resume).
+    this.limitTimer = setTimeout(
+      () => {
+        this.limitedUntil = 0;
+        this.applyReading();
+      },
+      Math.max(1, this.limitedUntil - Date.now()),
+    );
   }
 
   private pool(host: string, port: number): HttpPool {

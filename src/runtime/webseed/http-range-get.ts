@@ -27,10 +27,23 @@ export class RangeGetError extends Error {
   constructor(
     message: string,
     readonly fatal: boolean,
+    /** How long the mirror asked us to wait (Retry-After on a 429 or 503), in ms. */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
   }
 }
+
+/** Longest Retry-After honoured: a mirror cannot park us for longer. */
+const MAX_RETRY_AFTER_MS = 10 * 60_000;
+
+/** `Retry-After` as delay-seconds or an HTTP date (RFC 9110 §10.2.3), in ms from `now`. */
+export const retryAfterMs = (value: string | undefined, now: number): number | undefined => {
+  if (value === undefined) return undefined;
+  const text = value.trim();
+  const ms = /^\d{1,9}$/.test(text) ? Number(text) * 1000 : Date.parse(text) - now;
+  return Number.isFinite(ms) && ms > 0 ? Math.min(ms, MAX_RETRY_AFTER_MS) : undefined;
+};
 
 const MAX_REDIRECTS = 5;
 
@@ -92,7 +105,12 @@ const attempt = (
         redirect(get, target, res.headers.location, body, abort, redirects).then(resolve, reject);
         return;
       }
-      const problem = checkResponse(get, status, res.headers['content-range']);
+      const problem = checkResponse(
+        get,
+        status,
+        res.headers['content-range'],
+        res.headers['retry-after'],
+      );
       if (problem !== undefined) {
         res.resume();
         reject(problem);
@@ -162,7 +180,13 @@ const plainGet = async (
       onHead: (h) => {
         const where = h.headers.get('location');
         if (h.status >= 300 && h.status < 400 && where !== undefined) location = where;
-        else problem = checkResponse(get, h.status, h.headers.get('content-range'));
+        else
+          problem = checkResponse(
+            get,
+            h.status,
+            h.headers.get('content-range'),
+            h.headers.get('retry-after'),
+          );
         if (problem !== undefined) throw problem;
       },
       onBody: (bytes) => {
@@ -188,6 +212,7 @@ const checkResponse = (
   get: RangeGet,
   status: number,
   contentRange: string | undefined,
+  retryAfter?: string | undefined,
 ): RangeGetError | undefined => {
   if (status === 200) {
     // A server that ignores Range is fine only when the whole file was asked for.
@@ -212,5 +237,6 @@ const checkResponse = (
   // Gone for good; anything else (429, 5xx, ...) may pass.
   const fatal =
     status === 404 || status === 410 || status === 403 || status === 401 || status === 416;
-  return new RangeGetError(`HTTP ${status}`, fatal);
+  const wait = status === 429 || status === 503 ? retryAfterMs(retryAfter, Date.now()) : undefined;
+  return new RangeGetError(`HTTP ${status}`, fatal, wait);
 };

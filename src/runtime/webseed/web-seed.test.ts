@@ -12,6 +12,7 @@ import type { Metainfo } from '../../core/metainfo/types.js';
 import { torrentLayout } from '../../core/torrent/torrent-layout.js';
 import type { ValidPeerMessage } from '../../core/wire/validate.js';
 import { pseudoRandomBytes } from '../../lib/testing.js';
+import { retryAfterMs } from './http-range-get.js';
 import { WebSeed } from './web-seed.js';
 
 const PIECE = 32_768;
@@ -149,6 +150,33 @@ describe('WebSeed', () => {
     requestPiece(r.seed, 0);
     await until(() => pieces(r).length === 2);
     r.seed.close();
+  });
+
+  it("waits as long as a busy mirror's Retry-After asks, not just its own back-off", async () => {
+    const r = run(
+      await serve((req, res, n) => {
+        if (n === 0) {
+          res.writeHead(503, { 'retry-after': '1' });
+          res.end();
+        } else honest(req, res);
+      }),
+    );
+    requestPiece(r.seed, 0);
+    await until(() => r.messages.some((m) => m.kind === 'choke'));
+    const choked = performance.now();
+    await until(() => r.messages.filter((m) => m.kind === 'unchoke').length === 2, 5000);
+    // Its own back-off here is 50 ms; the mirror asked for a second.
+    assert.ok(performance.now() - choked >= 900, 'unchoked before the Retry-After');
+    r.seed.close();
+  });
+
+  it('reads Retry-After as seconds or a date, bounded', () => {
+    const now = Date.parse('2026-01-01T00:00:00Z');
+    assert.equal(retryAfterMs('2', now), 2000);
+    assert.equal(retryAfterMs('Thu, 01 Jan 2026 00:00:30 GMT', now), 30_000);
+    assert.equal(retryAfterMs('999999', now), 600_000);
+    for (const v of [undefined, '', 'soon', '-5', '0'])
+      assert.equal(retryAfterMs(v, now), undefined);
   });
 
   it('refuses a cancelled request that was not fetched yet', async () => {

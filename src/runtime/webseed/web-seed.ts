@@ -271,7 +271,8 @@ export class WebSeed {
     this.hooks.message({ kind: 'choke' });
     this.rejects.push(...this.pending.splice(0));
     const [first, max] = this.o.backoffMs ?? [1000, 60_000];
-    const pause = Math.min(max, first * 2 ** (this.failures - 1));
+    // A busy mirror's Retry-After (429, 503) is honoured when it asks for longer.
+    const pause = Math.max(Math.min(max, first * 2 ** (this.failures - 1)), e.retryAfterMs ?? 0);
     this.backoffTimer = setTimeout(() => {
       if (this.closedWith !== undefined) return;
       this.choking = false;

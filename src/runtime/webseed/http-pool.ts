@@ -37,6 +37,8 @@ export class HttpPool {
   private readonly idle: Conn[] = [];
   private readonly all = new Set<Conn>();
   private closed = false;
+  /** Reading is paused: sockets opened meanwhile start paused too. */
+  private paused = false;
 
   constructor(
     private readonly host: string,
@@ -110,6 +112,7 @@ export class HttpPool {
 
   /** The body chunk reading pauses (disk behind, rate limit) or goes on, for every socket. */
   pause(paused: boolean): void {
+    this.paused = paused;
     for (const c of this.all) {
       if (paused) c.socket.pause();
       else c.socket.resume();
@@ -143,6 +146,7 @@ export class HttpPool {
     });
     (conn as { socket: Socket }).socket = socket;
     socket.setNoDelay(true);
+    if (this.paused) socket.pause();
     socket.on('timeout', () => conn.onTimeout?.());
     let failure: Error | undefined;
     const gone = (): void => {

@@ -79,11 +79,9 @@ export const runTransfer = async (plan: TransferPlan, io: CliIo): Promise<void> 
   const port = parsePort(plan.flags.port);
   const given = [...plan.flags.peer, ...(source.kind === 'magnet' ? source.magnet.peers : [])];
   const peers = given.map(parsePeer);
-  const webSeeds = [
-    ...plan.flags.webSeed,
-    ...(source.kind === 'magnet' ? source.magnet.webSeeds : []),
-  ];
-  for (const url of plan.flags.webSeed)
+  // A magnet's own ws= mirrors come with its metadata (as the torrent's url-list).
+  const webSeeds = plan.flags.webSeed;
+  for (const url of webSeeds)
     if (!isWebSeedUrl(url))
       throw new FanseedError('CLI_USAGE', `--web-seed ${url} is not an http(s) URL`);
   const uploadLimit = parseRate(plan.flags.uploadLimit);
@@ -143,7 +141,7 @@ export const runTransfer = async (plan: TransferPlan, io: CliIo): Promise<void> 
       reporter?.event('peer-disconnect', { address, reason }),
     );
     for (const p of peers) torrent.addPeer(p.host, p.port);
-    for (const url of webSeeds) if (isWebSeedUrl(url)) torrent.addWebSeed(url);
+    for (const url of webSeeds) torrent.addWebSeed(url);
     const sources = peers.length + webSeeds.length + meta.announce.length + meta.urlList.length;
     if (sources === 0 && dht === undefined && !torrent.complete)
       io.err(

@@ -55,9 +55,11 @@ export class StreamWindows {
       this.urgent = now;
       return;
     }
+    const changes: Array<readonly [number, number]> = [];
     for (const piece of this.urgent)
-      if (!now.has(piece)) swarm.setPriority(piece, wanted.has(piece) ? DEFAULT_PRIORITY : 0);
-    for (const piece of now) swarm.setPriority(piece, MAX_PRIORITY);
+      if (!now.has(piece)) changes.push([piece, wanted.has(piece) ? DEFAULT_PRIORITY : 0]);
+    for (const piece of now) changes.push([piece, MAX_PRIORITY]);
+    swarm.setPriorities(changes);
     this.urgent = now;
     swarm.setDeadlines(deadlines, this.started);
     this.started = false;

@@ -272,8 +272,18 @@ export class Swarm {
    * and requests follow at once; a finished torrent that wants a piece again is not done.
    */
   setPriority(piece: number, priority: number): void {
-    if (this.picker.priorityOf(piece) === priority) return;
-    this.picker.setPriority(piece, priority);
+    this.setPriorities([[piece, priority]]);
+  }
+
+  /** Several priorities at once: interest is worked out once for the lot, not per piece. */
+  setPriorities(changes: Iterable<readonly [piece: number, priority: number]>): void {
+    let changed = false;
+    for (const [piece, priority] of changes) {
+      if (this.picker.priorityOf(piece) === priority) continue;
+      this.picker.setPriority(piece, priority);
+      changed = true;
+    }
+    if (!changed) return;
     if (this.picker.remaining > 0) this.finished = false;
     for (const p of this.peers.values()) this.updateInterest(p);
   }

@@ -117,24 +117,21 @@ const attempt = (
         return;
       }
       body.onResponse?.(res);
-      const want = get.end - get.start;
-      let got = 0;
+      const count = new BodyCount(get.end - get.start, body.onChunk);
       res.on('data', (chunk: Buffer) => {
-        if (got + chunk.length > want) {
-          res.destroy(
-            new RangeGetError(`the mirror sent more than the ${want} bytes asked for`, true),
-          );
-          return;
+        try {
+          count.take(chunk);
+        } catch (e) {
+          res.destroy(e as Error);
         }
-        got += chunk.length;
-        body.onChunk(chunk);
       });
       res.on('error', (e) =>
         reject(e instanceof RangeGetError ? e : new RangeGetError(e.message, false)),
       );
       res.on('end', () => {
-        if (got === want) resolve();
-        else reject(new RangeGetError(`the answer ended after ${got} of ${want} bytes`, false));
+        const short = count.short();
+        if (short === undefined) resolve();
+        else reject(short);
       });
     });
     req.end();
@@ -153,6 +150,31 @@ const redirect = (
   return attempt(get, new URL(location, from).toString(), body, abort, redirects + 1);
 };
 
+/** Hands body chunks on while they stay within the range asked for. */
+class BodyCount {
+  private got = 0;
+
+  constructor(
+    private readonly want: number,
+    private readonly onChunk: (chunk: Uint8Array) => void,
+  ) {}
+
+  /** Throws (fatal) on a byte more than asked for. */
+  take(chunk: Uint8Array): void {
+    if (this.got + chunk.length > this.want)
+      throw new RangeGetError(`the mirror sent more than the ${this.want} bytes asked for`, true);
+    this.got += chunk.length;
+    this.onChunk(chunk);
+  }
+
+  /** The error for an answer that ended short, if it did. */
+  short(): RangeGetError | undefined {
+    return this.got === this.want
+      ? undefined
+      : new RangeGetError(`the answer ended after ${this.got} of ${this.want} bytes`, false);
+  }
+}
+
 const requestHead = (get: RangeGet, target: URL): string =>
   `GET ${target.pathname}${target.search} HTTP/1.1\r\nHost: ${target.host}\r\n` +
   `Range: bytes=${get.start}-${get.end - 1}\r\nAccept-Encoding: identity\r\n` +
@@ -168,8 +190,7 @@ const plainGet = async (
 ): Promise<void> => {
   const port = target.port === '' ? 80 : Number(target.port);
   const host = target.hostname.replace(/^\[|\]$/g, '');
-  const want = get.end - get.start;
-  let got = 0;
+  const count = new BodyCount(get.end - get.start, body.onChunk);
   let location: string | undefined;
   let problem: RangeGetError | undefined;
   try {
@@ -190,11 +211,7 @@ const plainGet = async (
         if (problem !== undefined) throw problem;
       },
       onBody: (bytes) => {
-        if (location !== undefined) return;
-        if (got + bytes.length > want)
-          throw new RangeGetError(`the mirror sent more than the ${want} bytes asked for`, true);
-        got += bytes.length;
-        body.onChunk(bytes);
+        if (location === undefined) count.take(bytes);
       },
     });
   } catch (e) {
@@ -202,8 +219,8 @@ const plainGet = async (
     throw new RangeGetError((e as Error).message, false);
   }
   if (location !== undefined) return redirect(get, target, location, body, abort, redirects);
-  if (got !== want)
-    throw new RangeGetError(`the answer ended after ${got} of ${want} bytes`, false);
+  const short = count.short();
+  if (short !== undefined) throw short;
 };
 
 const CONTENT_RANGE = /^bytes (\d+)-(\d+)\/(\d+|\*)$/;
